@@ -1,0 +1,54 @@
+"""Prints training-step throughput (iterations/second) for a few net widths and batch sizes.
+
+    python benchmarks/bench_step.py [--widths 0.125,0.25,1.0] [--batch_sizes 32,64] [--steps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import tensorflow as tf  # noqa: E402
+
+from data import DataOptions, load_task, training_batches  # noqa: E402
+from trainers import TRAINERS  # noqa: E402
+from utils.config import Config  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--widths", default="0.125,0.25")
+    parser.add_argument("--batch_sizes", default="32,64")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--gan_type", default="cogan")
+    parser.add_argument("--extra", default="", help="extra Config fields, e.g. 'loss=wgan,penalty=wgan-gp,disc_iters=5'")
+    args = parser.parse_args()
+    extra = dict(kv.split("=") for kv in args.extra.split(",") if kv)
+    task = load_task("mnist2edge", DataOptions(source="bundled"))
+    print(f"{'width':>6} {'batch':>6} {'it/s':>8}  ({args.gan_type}, {extra or 'defaults'})")
+    for width in map(float, args.widths.split(",")):
+        for batch in map(int, args.batch_sizes.split(",")):
+            fields = {f: type(getattr(Config(), f))(v) if getattr(Config(), f) is not None else int(v) for f, v in extra.items()}
+            config = Config(width=width, batch_size=batch, gan_type=args.gan_type, **fields)
+            with tempfile.TemporaryDirectory() as run_dir:
+                trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)
+                step = tf.function(trainer.train_step)
+                it = iter(training_batches(task.domains, batch, 0, config.disc_iters))
+                step(next(it))  # trace
+                began = time.perf_counter()
+                for _ in range(args.steps):
+                    out = step(next(it))
+                float(out["g_total"])
+                rate = args.steps / (time.perf_counter() - began)
+            print(f"{width:>6} {batch:>6} {rate:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Datasets as tasks of k >= 1 image domains, chosen by name (``--cogan_data``).
+
+``load_task(name, options)`` returns a :class:`Task`; ``training_batches`` turns its
+domains into a ``tf.data`` pipeline of float32 batches in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from data.digit_tasks import digit_task, edges, identity, negative, rotate90
+from data.pipeline import domain_batches, real_images, training_batches
+from data.sources import DataNotFoundError, DataOptions
+from data.task import Domain, Task
+from utils.registry import Registry
+
+TASKS: Registry[Callable[[DataOptions], Task]] = Registry("dataset")
+
+__all__ = [
+    "TASKS", "DataNotFoundError", "DataOptions", "Domain", "Task",
+    "domain_batches", "load_task", "real_images", "training_batches",
+]
+
+
+def load_task(name: str, options: DataOptions) -> Task:
+    """The task registered as ``name``, loaded from the source ``options`` select."""
+    return TASKS.get(name)(options)
+
+
+@TASKS.register("mnist2edge")
+def mnist2edge(options: DataOptions) -> Task:
+    """MNIST digits vs their edge images (dilation minus digit)."""
+    return digit_task("mnist2edge", {"mnist": identity, "edge": edges}, options)
+
+
+@TASKS.register("mnist2negative")
+def mnist2negative(options: DataOptions) -> Task:
+    """MNIST digits vs their negatives (255 - pixel)."""
+    return digit_task("mnist2negative", {"mnist": identity, "negative": negative}, options)
+
+
+@TASKS.register("mnist2rotate")
+def mnist2rotate(options: DataOptions) -> Task:
+    """MNIST digits vs digits rotated by 90 degrees (use --g_arch rotate --d_arch rotate)."""
+    return digit_task("mnist2rotate", {"mnist": identity, "rotated": rotate90}, options)
+
+
+@TASKS.register("mnist2edge2negative")
+def mnist2edge2negative(options: DataOptions) -> Task:
+    """Three domains: digits, their edges and their negatives (a k = 3 CoGAN)."""
+    return digit_task("mnist2edge2negative",
+                      {"mnist": identity, "edge": edges, "negative": negative}, options)

@@ -1,0 +1,126 @@
+"""Command-line entry point: train or evaluate a GAN, CoGAN or SCoGAN.
+
+    python main.py                                   # CoGAN on mnist2edge, CPU-sized
+    python main.py --cogan_data horse2zebra --loss wgan --penalty wgan-gp --data_dir DATA
+    python main.py --mode evaluate --dir runs/RUN    # writes RUN/metrics.json
+
+``python main.py --help`` documents every option.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from utils.config import Config, parse_config  # noqa: E402
+
+
+class UsageError(Exception):
+    """A problem with the command line or its inputs, reported without a traceback."""
+
+
+def check_names(config: Config) -> None:
+    """Fail fast, before any data is loaded, on a name no registry knows."""
+    import data
+    import losses
+    import nets
+    import penalties
+    import trainers
+
+    trainers.TRAINERS.get(config.gan_type)
+    data.TASKS.get(config.cogan_data)
+    losses.LOSSES.get(config.loss)
+    penalties.DISCRIMINATOR_PENALTIES.get(config.penalty)
+    if config.gen_penalty != "none":
+        raise UsageError(f"unknown generator penalty {config.gen_penalty!r}; valid choices: none")
+    nets.GENERATORS.get(config.g_arch)
+    nets.DISCRIMINATORS.get(config.d_arch)
+
+
+def load_task_for(config: Config):
+    from data import DataOptions, load_task
+
+    task = load_task(config.cogan_data, DataOptions(config.resolved_data_dir, config.data_source, config.seed))
+    if config.gan_type == "gan":
+        task = task.select(config.gan_domain - 1)
+    return task
+
+
+def train(config: Config, given: set[str]) -> None:
+    from trainers import TRAINERS
+    from utils.run_dir import claim_run_dir, load_run_config, write_config
+
+    if config.resume:
+        if not config.dir:
+            raise UsageError("--resume needs --dir RUN")
+        saved = load_run_config(config.dir)
+        changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source"}
+                         if getattr(config, k) != getattr(saved, k))
+        if changed:
+            raise UsageError(f"--resume continues the saved configuration; these options differ from "
+                             f"{config.dir}/config.json: {', '.join(changed)}")
+        config = saved.replace(
+            resume=True,
+            iterations=config.iterations if "iterations" in given else saved.iterations,
+            data_dir=config.data_dir or saved.data_dir, data_source=config.data_source,
+        )
+        run_dir = write_config(__import__("pathlib").Path(config.dir), config) and config.dir
+    else:
+        check_names(config)
+        run_dir = claim_run_dir(config)
+    task = load_task_for(config)
+    trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)
+    if not config.resume:
+        config = write_config(run_dir, config)
+    print(f"Run directory: {run_dir}  (tensorboard --logdir {run_dir}/logs)")
+    trainer.train()
+    print(f"Done: samples in {run_dir}/samples, checkpoints in {run_dir}/checkpoints")
+
+
+def evaluate(config: Config, given: set[str]) -> dict[str, float]:
+    import json
+
+    from metrics import EvaluationContext
+    from metrics import evaluate as run_metrics
+    from trainers import TRAINERS
+    from utils.run_dir import load_run_config, update_metrics
+
+    if not config.dir:
+        raise UsageError("--mode evaluate needs --dir RUN")
+    saved = load_run_config(config.dir)
+    if "data_dir" in given or "data_source" in given:
+        saved = saved.replace(data_dir=config.data_dir, data_source=config.data_source)
+    names = [m.strip() for m in config.metrics.split(",") if m.strip()]
+    task = load_task_for(saved)
+    trainer = TRAINERS.get(saved.gan_type)(saved, task, config.dir)
+    step = trainer.restore(required=True)
+    context = EvaluationContext(trainer.generate, trainer.noise, task, config.dir)
+    results = run_metrics(context, names, config.num_pairs)
+    results = {**results, "iteration": step, "num_pairs": config.num_pairs}
+    update_metrics(config.dir, results)
+    print(json.dumps(results, indent=2, sort_keys=True))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config, given = parse_config(argv)
+    from data import DataNotFoundError
+    from utils.registry import UnknownNameError
+    from utils.run_dir import RunDirectoryError
+
+    try:
+        if config.mode == "evaluate":
+            evaluate(config, given)
+        else:
+            train(config, given)
+    except (UsageError, UnknownNameError, DataNotFoundError, RunDirectoryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

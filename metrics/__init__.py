@@ -1,0 +1,59 @@
+"""Evaluation metrics by name (``--metrics``), computed on a trained run.
+
+A metric is a function ``(context: EvaluationContext, num_pairs: int) -> dict`` of
+named floats; ``evaluate`` runs the requested ones and the caller appends the
+results to ``RUN/metrics.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from data import Task
+from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores
+from utils.registry import Registry
+
+__all__ = ["METRICS", "EvaluationContext", "evaluate", "pixel_agreement", "pixel_agreement_scores"]
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """What a metric may use: a generator of k-tuples of images, the task, the run directory."""
+
+    generate_batch: Callable[[tf.Tensor], list[tf.Tensor]]
+    noise: Callable[[int, tf.random.Generator], tf.Tensor]
+    task: Task
+    run_dir: str
+    batch_size: int = 500
+
+    def generate(self, n: int, seed: int) -> list[np.ndarray]:
+        """k arrays (n, H, W, C) in [-1, 1] from the same n seeded latent vectors."""
+        rng = tf.random.Generator.from_seed(seed)
+        chunks: list[list[np.ndarray]] = []
+        for start in range(0, n, self.batch_size):
+            z = self.noise(min(self.batch_size, n - start), rng)
+            chunks.append([x.numpy() for x in self.generate_batch(z)])
+        return [np.concatenate([c[d] for c in chunks]) for d in range(len(chunks[0]))]
+
+
+METRICS: Registry[Callable[[EvaluationContext, int], dict[str, float]]] = Registry("metric")
+
+
+@METRICS.register("pixel_agreement")
+def _pixel_agreement(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    if context.task.transforms is None:
+        raise ValueError(f"pixel agreement needs a digit transform task; {context.task.name!r} has none")
+    return pixel_agreement_scores(context.generate, context.task.transforms, num_pairs, seed=12345)
+
+
+def evaluate(context: EvaluationContext, names: list[str], num_pairs: int) -> dict[str, float]:
+    """Run the named metrics (validated first, so a typo fails before any work)."""
+    functions = [METRICS.get(name) for name in names]
+    results: dict[str, float] = {}
+    for fn in functions:
+        results.update(fn(context, num_pairs))
+    return results

@@ -1,0 +1,55 @@
+"""Architectures by name (``--g_arch`` / ``--d_arch``) and the coupled builders.
+
+A registered architecture is a function ``(image_shape, NetOptions) -> Architecture``
+listing its blocks; ``build_generators`` / ``build_discriminators`` turn it into k
+coupled networks sharing the first (generator) or last (discriminator) blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from nets.coupled import Architecture, CoupledDiscriminator, CoupledGenerator, resolve_shared
+from nets.digit import digit_discriminator, digit_generator
+from nets.layers import NetOptions
+from nets.rotate import rotate_discriminator, rotate_generator
+from utils.registry import Registry
+
+ArchitectureFn = Callable[[tuple[int, int, int], NetOptions], Architecture]
+
+GENERATORS: Registry[ArchitectureFn] = Registry("generator architecture")
+DISCRIMINATORS: Registry[ArchitectureFn] = Registry("discriminator architecture")
+
+GENERATORS.register("digit")(digit_generator)
+DISCRIMINATORS.register("digit")(digit_discriminator)
+GENERATORS.register("rotate")(rotate_generator)
+DISCRIMINATORS.register("rotate")(rotate_discriminator)
+
+__all__ = [
+    "DISCRIMINATORS",
+    "GENERATORS",
+    "Architecture",
+    "CoupledDiscriminator",
+    "CoupledGenerator",
+    "NetOptions",
+    "build_discriminators",
+    "build_generators",
+    "resolve_shared",
+]
+
+
+def build_generators(
+    arch: str, image_shape: tuple[int, int, int], num_domains: int, shared_layers: int | None,
+    noise_dim: int, options: NetOptions,
+) -> CoupledGenerator:
+    """k coupled generators of architecture ``arch`` producing ``image_shape`` images."""
+    return CoupledGenerator(GENERATORS.get(arch)(image_shape, options), num_domains, shared_layers, noise_dim)
+
+
+def build_discriminators(
+    arch: str, image_shapes: Sequence[tuple[int, int, int]], shared_layers: int | None,
+    options: NetOptions,
+) -> CoupledDiscriminator:
+    """One discriminator per image shape, coupled through their last ``shared_layers`` blocks."""
+    architecture = DISCRIMINATORS.get(arch)(tuple(image_shapes[0]), options)
+    return CoupledDiscriminator(architecture, len(image_shapes), shared_layers, image_shapes)

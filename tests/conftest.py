@@ -1,0 +1,38 @@
+"""Shared fixtures: tiny configurations, the real datasets in ../shared, a small task."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from utils.config import Config  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = Path(os.environ.get("COGAN_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The real dataset copies staged beside the repository (as CI has them)."""
+    if not (SHARED_DATASETS / "mnist").exists():
+        pytest.skip(f"real datasets not found at {SHARED_DATASETS}")
+    return SHARED_DATASETS
+
+
+def tiny_config(**changes) -> Config:
+    """A configuration small enough for a CPU test step (a few ms per iteration)."""
+    base = dict(width=0.0625, batch_size=8, iterations=4, log_every=2, checkpoint_every=2,
+                images_while_training=2, data_source="bundled", num_pairs=64)
+    base.update(changes)
+    return Config(**base)
+
+
+@pytest.fixture(scope="session")
+def edge_task():
+    from data import DataOptions, load_task
+
+    return load_task("mnist2edge", DataOptions(source="bundled"))

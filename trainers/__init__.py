@@ -1,0 +1,14 @@
+"""Trainers by ``--gan_type``: GAN (one domain), CoGAN (weight sharing)."""
+
+from __future__ import annotations
+
+from trainers.base import Trainer
+from trainers.cogan import CoGANTrainer
+from trainers.gan import GANTrainer
+from utils.registry import Registry
+
+TRAINERS: Registry[type[Trainer]] = Registry("gan type")
+TRAINERS.register("gan")(GANTrainer)
+TRAINERS.register("cogan")(CoGANTrainer)
+
+__all__ = ["TRAINERS", "CoGANTrainer", "GANTrainer", "Trainer"]

@@ -1,0 +1,158 @@
+"""GANTrainer: the adversarial training step, for one GAN per domain of the task.
+
+With one domain this is a plain GAN. CoGANTrainer and SCoGANTrainer reuse the step
+for k coupled GANs; their coupling (shared weights, regularisers) is what differs.
+
+One step (Goodfellow et al. 2014, Algorithm 1; Gulrajani et al. 2017, Algorithm 1):
+  repeat disc_iters times, with a fresh real batch x_i per domain and fresh z:
+      L_D = sum_i [ loss_D(D_i(x_i), D_i(G_i(z))) + lambda * penalty_i ] + c * sum ||w_D||^2
+      one optimizer update of all discriminator weights (then weight clipping, if chosen)
+  then with fresh z:
+      L_G = sum_i loss_G(D_i(G_i(z))) + regularisers + c * sum ||w_G||^2
+      one optimizer update of all generator weights
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from losses import get_loss
+from nets import CoupledDiscriminator, CoupledGenerator, NetOptions, build_discriminators, build_generators
+from penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
+from trainers.base import Trainer, make_optimizer
+
+
+class GANTrainer(Trainer):
+    """Independent GANs, one per domain (normally one): no coupling at all."""
+
+    def generator_shared_layers(self) -> int | None:
+        return 0
+
+    def discriminator_shared_layers(self) -> int | None:
+        return 0
+
+    def net_options(self) -> NetOptions:
+        config = self.config
+        penalty = get_discriminator_penalty(config.penalty)
+        return NetOptions(
+            width=config.width, weight_init=config.weight_init, prelu_init=config.prelu_init,
+            disc_norm="layer" if penalty.layer_norm else "batch",
+        )
+
+    def build(self) -> None:
+        config, task = self.config, self.task
+        self.loss = get_loss(config.loss)
+        self.penalty = get_discriminator_penalty(config.penalty)
+        options = self.net_options()
+        self.generator: CoupledGenerator = build_generators(
+            config.g_arch, task.image_shapes[0], task.num_domains, self.generator_shared_layers(),
+            config.noise_dim, options,
+        )
+        self.discriminator: CoupledDiscriminator = build_discriminators(
+            config.d_arch, task.image_shapes, self.discriminator_shared_layers(), options,
+        )
+        if len(set(task.image_shapes)) != 1:
+            raise ValueError(f"all domains must have the same image shape, got {task.image_shapes}")
+        self.g_optimizer = make_optimizer(config.optim_g, config.lr_g, config.b1, config.b2)
+        self.d_optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2)
+        # Keras 3: one optimizer per variable set, built before any step or restore.
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self._g_decayed = decayed_variables(self.generator.trainable_variables)
+        self._d_decayed = decayed_variables(self.discriminator.trainable_variables)
+
+    def trackables(self) -> dict[str, object]:
+        return {
+            "generator": self.generator.model,
+            "discriminator": self.discriminator.model,
+            "g_optimizer": self.g_optimizer,
+            "d_optimizer": self.d_optimizer,
+            "dropout_seeds": self._seed_states(),
+        }
+
+    def _seed_states(self) -> list[tf.Variable]:
+        from trainers.base import seed_states
+
+        return seed_states(self.generator.model, self.discriminator.model)
+
+    def generate(self, z: tf.Tensor) -> list[tf.Tensor]:
+        return self.generator(z, training=False)
+
+    def export(self) -> None:
+        for d, model in enumerate(self.generator.domain_models, start=1):
+            model.save(self.run_dir / f"generator{d}.keras")
+
+    # -- gradients --------------------------------------------------------------------------
+    def gradient_scales(self, variables: list[tf.Variable], shared: list[tf.Variable]) -> list[float]:
+        """Per-variable factor applied to the summed gradient (1 everywhere for uncoupled GANs)."""
+        return [1.0] * len(variables)
+
+    def _apply(self, optimizer, loss: tf.Tensor, tape: tf.GradientTape, variables, shared) -> None:
+        gradients = tape.gradient(loss, variables)
+        scales = self.gradient_scales(variables, shared)
+        gradients = [g if s == 1.0 else g * s for g, s in zip(gradients, scales)]
+        optimizer.apply_gradients(zip(gradients, variables))
+
+    # -- the step ---------------------------------------------------------------------------
+    def discriminator_step(self, real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
+        config = self.config
+        batch = tf.shape(real[0])[0]
+        fakes = self.generator(self.noise(config.batch_size), training=True)
+        variables = self.discriminator.trainable_variables
+        metrics = {}
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fakes, training=True)
+            total = 0.0
+            for d, (rl, fl) in enumerate(zip(real_logits, fake_logits), start=1):
+                loss = self.loss.discriminator(rl, fl)
+                metrics[f"d_loss/{d}"] = loss
+                total += loss
+                if self.penalty.loss is not None:
+                    alpha = self.rng.uniform([batch, 1, 1, 1])
+                    critic = self.discriminator.domain_models[d - 1]
+                    gp = self.penalty.loss(lambda x, c=critic: c(x, training=True), real[d - 1], fakes[d - 1], alpha)
+                    metrics[f"gp/{d}"] = gp
+                    total += config.penalty_weight_d * gp
+            decay = l2_weight_decay(self._d_decayed, config.weight_decay)
+            total += decay
+        self._apply(self.d_optimizer, total, tape, variables, self.discriminator.shared_variables)
+        if self.penalty.constraint is not None:
+            self.penalty.constraint(variables, config.clip)
+        metrics["d_total"] = total
+        metrics["d_weight_decay"] = decay
+        return metrics
+
+    def generator_regularisers(self, z: tf.Tensor, fakes: list[tf.Tensor], real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
+        """Weighted extra generator loss terms by name (SCoGAN adds its regularisers here)."""
+        return {}
+
+    def generator_step(self, real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
+        config = self.config
+        z = self.noise(config.batch_size)
+        variables = self.generator.trainable_variables
+        metrics = {}
+        with tf.GradientTape() as tape:
+            fakes = self.generator(z, training=True)
+            fake_logits = self.discriminator(fakes, training=True)
+            total = 0.0
+            for d, fl in enumerate(fake_logits, start=1):
+                loss = self.loss.generator(fl)
+                metrics[f"g_loss/{d}"] = loss
+                total += loss
+            for name, value in self.generator_regularisers(z, fakes, real).items():
+                metrics[name] = value
+                total += value
+            decay = l2_weight_decay(self._g_decayed, config.weight_decay)
+            total += decay
+        self._apply(self.g_optimizer, total, tape, variables, self.generator.shared_variables)
+        metrics["g_total"] = total
+        metrics["g_weight_decay"] = decay
+        return metrics
+
+    def train_step(self, batches: tuple[tf.Tensor, ...]) -> dict[str, tf.Tensor]:
+        """``batches``: one tensor per domain, (disc_iters, batch, H, W, C) in [-1, 1]."""
+        for i in range(self.config.disc_iters):
+            metrics = self.discriminator_step([b[i] for b in batches])
+        metrics.update(self.generator_step([b[-1] for b in batches]))
+        return metrics

@@ -1,0 +1,1 @@
+"""Helpers shared by the other packages: registries, configuration, run directories, images."""

@@ -1,0 +1,208 @@
+"""The run configuration: one immutable dataclass, built once from the command line.
+
+Every field is a command-line option of the same name (``--field_name``), with the
+help text kept next to the field. Option names follow the thesis framework so its
+users feel at home; its old names are accepted as aliases (``--epochs`` for
+``--iterations``, ``--disc_penalty`` for ``--penalty``). Boolean options are real
+flags (``--resume``), never ``type=bool``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DATA_DIR_ENV = "COGAN_DATA_DIR"
+
+
+def _opt(default: Any, help: str, *, choices: Sequence[str] | None = None,
+         aliases: Sequence[str] = (), group: str = "training", type: Any = None) -> Any:
+    return field(default=default, metadata={
+        "help": help, "choices": choices, "aliases": tuple(aliases), "group": group, "type": type,
+    })
+
+
+@dataclass(frozen=True)
+class Config:
+    """All options of one run. Saved as ``config.json`` in the run directory."""
+
+    # -- what to run -------------------------------------------------------------------------
+    gan_type: str = _opt("cogan", "Model to train: gan (one domain), cogan (weight sharing).",
+                         choices=("gan", "cogan"), group="run")
+    mode: str = _opt("train", "train a model, or evaluate the run in --dir.",
+                     choices=("train", "evaluate"), group="run")
+    dir: str | None = _opt(None, "Run directory (config, checkpoints, samples, TensorBoard logs, "
+                           "metrics). Default for training: runs/<time>_<gan_type>_<cogan_data>. "
+                           "An existing non-empty directory is never overwritten: pass --resume "
+                           "to continue it.", group="run")
+    resume: bool = _opt(False, "Continue the run in --dir from its latest checkpoint, with its "
+                        "saved configuration (only --iterations may be raised).", group="run")
+    seed: int = _opt(0, "Random seed for weights, noise, data order and dropout.", group="run")
+    # -- data --------------------------------------------------------------------------------
+    cogan_data: str = _opt("mnist2edge", "Two-domain task (see data.TASKS).", group="data")
+    data_dir: str | None = _opt(None, f"Folder holding the raw official files (e.g. "
+                                f"DATA_DIR/mnist/train-images-idx3-ubyte.gz) and/or prepared "
+                                f"tfds datasets. Default: ${DATA_DIR_ENV}.", group="data")
+    data_source: str = _opt("auto", "Where images come from: tfds (prepared or downloadable), "
+                            "raw official files under --data_dir, or the MNIST subset bundled "
+                            "with the code. auto tries prepared tfds, raw files, the bundled "
+                            "subset (MNIST only), then a tfds download if the network answers.",
+                            choices=("auto", "tfds", "raw", "bundled"), group="data")
+    gan_domain: int = _opt(1, "With --gan_type gan: which domain of the task to learn (1-based).",
+                           group="data")
+    # -- objective ---------------------------------------------------------------------------
+    loss: str = _opt("ce", "Adversarial loss: ce (non-saturating), minimax, wgan.", group="objective")
+    penalty: str = _opt("none", "Discriminator penalty: none, wgan-gp, clip.",
+                        aliases=("--disc_penalty",), group="objective")
+    gen_penalty: str = _opt("none", "Generator penalty (SCoGAN regulariser); none for CoGAN.",
+                            group="objective")
+    penalty_weight_d: float = _opt(10.0, "Weight of the discriminator penalty (WGAN-GP lambda).",
+                                   group="objective")
+    penalty_weight_g: float = _opt(10.0, "Weight of the generator penalty.", group="objective")
+    clip: float = _opt(0.01, "Weight-clipping bound for --penalty clip.", group="objective")
+    weight_decay: float = _opt(0.0, "L2 weight decay rate c: adds c * sum(w^2) over kernels to "
+                               "each network's loss (CoGAN used 0.0005 on digits).",
+                               group="objective")
+    shared_gradient: str = _opt("sum", "How a shared weight combines the domains' gradients: sum "
+                                "(gradient of the summed losses, as the CoGAN code does) or mean "
+                                "(divided by the number of domains sharing it).",
+                                choices=("sum", "mean"), group="objective")
+    # -- optimisation ------------------------------------------------------------------------
+    batch_size: int = _opt(64, "Images per domain per batch (CoGAN paper: 128).")
+    iterations: int = _opt(1500, "Generator updates to train for.", aliases=("--epochs",))
+    disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
+    optim_d: str = _opt("adam", "Discriminator optimizer.", choices=("adam", "rmsprop", "sgd"))
+    optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
+    lr_d: float = _opt(2e-4, "Discriminator learning rate.")
+    lr_g: float = _opt(2e-4, "Generator learning rate.")
+    b1: float = _opt(0.5, "Adam beta_1 (DCGAN: 0.5; WGAN-GP: 0.0).")
+    b2: float = _opt(0.999, "Adam beta_2 (DCGAN: 0.999; WGAN-GP: 0.9).")
+    # -- networks ----------------------------------------------------------------------------
+    g_arch: str = _opt("digit", "Generator architecture (see nets.GENERATORS).", group="networks")
+    d_arch: str = _opt("digit", "Discriminator architecture (see nets.DISCRIMINATORS).",
+                       group="networks")
+    shared_layers: int | None = _opt(None, "Generator blocks shared between domains, counted "
+                                     "from the input (default: the architecture's, all but the "
+                                     "last for digit).", group="networks", type=int)
+    d_shared_layers: int | None = _opt(None, "Discriminator blocks shared, counted from the "
+                                       "output (default: the architecture's).", group="networks",
+                                       type=int)
+    width: float = _opt(0.25, "Channel multiplier of every layer: 1.0 is the thesis size; the "
+                        "default 0.25 is CPU-sized.", group="networks")
+    noise_dim: int = _opt(100, "Length of the latent vector z.", group="networks")
+    noise_type: str = _opt("uniform", "Distribution of z: uniform in [-1, 1] or standard normal.",
+                           choices=("uniform", "normal"), group="networks")
+    weight_init: str = _opt("normal", "Weight initialiser: normal (N(0, 0.02)), xavier, he.",
+                            choices=("normal", "xavier", "he"), group="networks")
+    prelu_init: float = _opt(0.25, "Initial PReLU slope.", group="networks")
+    # -- outputs -----------------------------------------------------------------------------
+    images_while_training: int = _opt(250, "Save a sample grid every this many iterations "
+                                      "(0: only at the end).", group="outputs")
+    checkpoint_every: int = _opt(500, "Save a checkpoint every this many iterations (and at "
+                                 "the end).", group="outputs")
+    log_every: int = _opt(10, "Log losses to TensorBoard and losses.csv every this many "
+                          "iterations.", group="outputs")
+    metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate "
+                        "(see metrics.METRICS).", group="evaluation")
+    num_pairs: int = _opt(10000, "Generated pairs (latent vectors) per metric.", group="evaluation")
+
+    def __post_init__(self) -> None:
+        positive = ("batch_size", "iterations", "disc_iters", "noise_dim", "log_every",
+                    "checkpoint_every", "num_pairs")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if self.images_while_training < 0:
+            raise ValueError("--images_while_training must be >= 0")
+        for name in ("lr_d", "lr_g", "width", "clip"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        for name in ("penalty_weight_d", "penalty_weight_g", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
+        if self.gan_domain < 1:
+            raise ValueError("--gan_domain is 1-based")
+
+    @property
+    def resolved_data_dir(self) -> str | None:
+        return self.data_dir or os.environ.get(DATA_DIR_ENV) or None
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Config:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+_GROUP_TITLES = {
+    "run": "run", "data": "data", "objective": "losses and penalties",
+    "training": "optimisation", "networks": "networks", "outputs": "outputs",
+    "evaluation": "evaluation",
+}
+
+
+def _field_type(f: dataclasses.Field) -> Any:
+    if f.metadata.get("type") is not None:
+        return f.metadata["type"]
+    return {"int": int, "float": float, "str": str, "str | None": str}.get(str(f.type), str)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every Config field, grouped, with help and defaults."""
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Train and evaluate GANs, coupled GANs (CoGAN) and soft-coupled GANs "
+        "(SCoGAN) that learn joint distributions of image domains from unpaired data.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    groups = {key: parser.add_argument_group(title) for key, title in _GROUP_TITLES.items()}
+    for f in dataclasses.fields(Config):
+        group = groups[f.metadata["group"]]
+        names = [f"--{f.name}", *f.metadata["aliases"]]
+        if f.type == "bool":
+            group.add_argument(*names, dest=f.name, action="store_true", help=f.metadata["help"])
+            continue
+        group.add_argument(
+            *names, dest=f.name, type=_field_type(f), default=f.default,
+            choices=f.metadata["choices"], help=f.metadata["help"],
+        )
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
+    """Parse the command line into a Config, and the set of options given explicitly."""
+    parser = build_parser()
+    namespace = parser.parse_args(argv)
+    explicit = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    for action in parser._actions:  # same options, no defaults: tells what the user typed
+        if action.option_strings and action.dest != "help":
+            kwargs = {"dest": action.dest}
+            if isinstance(action, argparse._StoreTrueAction):
+                kwargs["action"] = "store_true"
+            else:
+                kwargs["type"] = action.type
+            explicit.add_argument(*action.option_strings, **kwargs)
+    given = set(vars(explicit.parse_known_args(argv)[0]))
+    try:
+        config = Config(**vars(namespace))
+    except ValueError as error:
+        parser.error(str(error))
+    return config, given
