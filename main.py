@@ -34,16 +34,21 @@ def check_names(config: Config) -> None:
     data.TASKS.get(config.cogan_data)
     losses.LOSSES.get(config.loss)
     penalties.DISCRIMINATOR_PENALTIES.get(config.penalty)
-    if config.gen_penalty != "none":
-        raise UsageError(f"unknown generator penalty {config.gen_penalty!r}; valid choices: none")
-    nets.GENERATORS.get(config.g_arch)
-    nets.DISCRIMINATORS.get(config.d_arch)
+    penalties.GENERATOR_PENALTIES.get(config.gen_penalty)
+    for name, registry in ((config.g_arch, nets.GENERATORS), (config.d_arch, nets.DISCRIMINATORS)):
+        if name != "auto":
+            registry.get(name)
 
 
 def load_task_for(config: Config):
     from data import DataOptions, load_task
 
-    task = load_task(config.cogan_data, DataOptions(config.resolved_data_dir, config.data_source, config.seed))
+    options = DataOptions(
+        data_dir=config.resolved_data_dir, source=config.data_source, seed=config.seed,
+        image_size=config.image_size, attribute=config.attribute, domain_dirs=config.domain_dirs,
+        background_dir=config.background_dir,
+    )
+    task = load_task(config.cogan_data, options)
     if config.gan_type == "gan":
         task = task.select(config.gan_domain - 1)
     return task
@@ -83,8 +88,6 @@ def train(config: Config, given: set[str]) -> None:
 def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     import json
 
-    from metrics import EvaluationContext
-    from metrics import evaluate as run_metrics
     from trainers import TRAINERS
     from utils.run_dir import load_run_config, update_metrics
 
@@ -94,11 +97,14 @@ def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     if "data_dir" in given or "data_source" in given:
         saved = saved.replace(data_dir=config.data_dir, data_source=config.data_source)
     names = [m.strip() for m in config.metrics.split(",") if m.strip()]
+    from metrics import METRICS
+
+    for name in names:
+        METRICS.get(name)
     task = load_task_for(saved)
     trainer = TRAINERS.get(saved.gan_type)(saved, task, config.dir)
     step = trainer.restore(required=True)
-    context = EvaluationContext(trainer.generate, trainer.noise, task, config.dir)
-    results = run_metrics(context, names, config.num_pairs)
+    results = trainer.evaluate(names, config.num_pairs)
     results = {**results, "iteration": step, "num_pairs": config.num_pairs}
     update_metrics(config.dir, results)
     print(json.dumps(results, indent=2, sort_keys=True))

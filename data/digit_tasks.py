@@ -60,6 +60,8 @@ def digit_task(name: str, transforms: dict[str, Transform], options: DataOptions
     """MNIST split into one disjoint part per named transform (the first is usually identity)."""
     train, train_labels = load_mnist("train", options)
     test, test_labels = load_mnist("test", options)
+    if options.image_size not in (None, IMAGE_SIZE):
+        raise ValueError(f"the digit tasks are {IMAGE_SIZE}x{IMAGE_SIZE}; --image_size {options.image_size} is not supported")
     train, test = resize(train, IMAGE_SIZE), resize(test, IMAGE_SIZE)
     parts = disjoint_parts(len(train), len(transforms))
     shape = (IMAGE_SIZE, IMAGE_SIZE, 1)

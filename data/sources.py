@@ -26,6 +26,10 @@ class DataOptions:
     data_dir: str | None = None
     source: str = "auto"
     seed: int = 0
+    image_size: int | None = None  # None: the task's own size
+    attribute: str = "Smiling"  # CelebA attribute splitting the domains
+    domain_dirs: tuple[str, ...] | None = None  # --cogan_data folders
+    background_dir: str | None = None  # MNIST-M backgrounds
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:

@@ -28,6 +28,7 @@ class EvaluationContext:
     noise: Callable[[int, tf.random.Generator], tf.Tensor]
     task: Task
     run_dir: str
+    config: object = None  # the run's utils.config.Config
     batch_size: int = 500
 
     def generate(self, n: int, seed: int) -> list[np.ndarray]:

@@ -34,8 +34,24 @@ __all__ = [
     "NetOptions",
     "build_discriminators",
     "build_generators",
+    "resolve_architecture",
     "resolve_shared",
 ]
+
+
+def resolve_architecture(arch: str, image_shape: tuple[int, int, int]) -> str:
+    """``arch``, or for ``auto`` the thesis net for this image size."""
+    if arch != "auto":
+        return arch
+    size = image_shape[0]
+    if size in AUTO_ARCHITECTURES:
+        return AUTO_ARCHITECTURES[size]
+    raise ValueError(f"no default architecture for {size}x{size} images (known sizes: "
+                     f"{sorted(AUTO_ARCHITECTURES)}); pass --g_arch and --d_arch")
+
+
+# Image size -> the registered architecture ``auto`` picks (same name for G and D).
+AUTO_ARCHITECTURES = {32: "digit"}
 
 
 def build_generators(
@@ -43,6 +59,7 @@ def build_generators(
     noise_dim: int, options: NetOptions,
 ) -> CoupledGenerator:
     """k coupled generators of architecture ``arch`` producing ``image_shape`` images."""
+    arch = resolve_architecture(arch, image_shape)
     return CoupledGenerator(GENERATORS.get(arch)(image_shape, options), num_domains, shared_layers, noise_dim)
 
 
@@ -51,5 +68,6 @@ def build_discriminators(
     options: NetOptions,
 ) -> CoupledDiscriminator:
     """One discriminator per image shape, coupled through their last ``shared_layers`` blocks."""
+    arch = resolve_architecture(arch, tuple(image_shapes[0]))
     architecture = DISCRIMINATORS.get(arch)(tuple(image_shapes[0]), options)
     return CoupledDiscriminator(architecture, len(image_shapes), shared_layers, image_shapes)

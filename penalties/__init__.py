@@ -12,11 +12,13 @@ from penalties.discriminator import (
     clip_weights,
     wasserstein_gradient_penalty,
 )
+from penalties.generator import GENERATOR_PENALTIES
 from penalties.weight_decay import decayed_variables, l2_weight_decay
 
 __all__ = [
     "DISCRIMINATOR_PENALTIES",
     "DiscriminatorPenalty",
+    "GENERATOR_PENALTIES",
     "clip_weights",
     "decayed_variables",
     "get_discriminator_penalty",

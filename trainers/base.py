@@ -85,6 +85,13 @@ class Trainer(abc.ABC):
     def export(self) -> None:
         """Write the trained networks as .keras files."""
 
+    def evaluate(self, metric_names: list[str], num_pairs: int) -> dict[str, float]:
+        """The named metrics (``metrics.METRICS``) of the restored networks."""
+        from metrics import EvaluationContext, evaluate
+
+        context = EvaluationContext(self.generate, self.noise, self.task, str(self.run_dir), self.config)
+        return evaluate(context, metric_names, num_pairs)
+
     # -- shared machinery -------------------------------------------------------------------
     def noise(self, n: int, rng: tf.random.Generator | None = None) -> tf.Tensor:
         """Latent vectors (n, noise_dim): uniform in [-1, 1] or standard normal."""

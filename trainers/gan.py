@@ -33,10 +33,12 @@ class GANTrainer(Trainer):
 
     def net_options(self) -> NetOptions:
         config = self.config
-        penalty = get_discriminator_penalty(config.penalty)
+        disc_norm = config.disc_norm
+        if disc_norm == "auto":
+            disc_norm = "layer" if get_discriminator_penalty(config.penalty).layer_norm else "batch"
         return NetOptions(
             width=config.width, weight_init=config.weight_init, prelu_init=config.prelu_init,
-            disc_norm="layer" if penalty.layer_norm else "batch",
+            disc_norm=disc_norm, upsample=config.upsample,
         )
 
     def build(self) -> None:

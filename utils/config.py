@@ -22,9 +22,11 @@ DATA_DIR_ENV = "COGAN_DATA_DIR"
 
 
 def _opt(default: Any, help: str, *, choices: Sequence[str] | None = None,
-         aliases: Sequence[str] = (), group: str = "training", type: Any = None) -> Any:
+         aliases: Sequence[str] = (), group: str = "training", type: Any = None,
+         nargs: str | None = None) -> Any:
     return field(default=default, metadata={
         "help": help, "choices": choices, "aliases": tuple(aliases), "group": group, "type": type,
+        "nargs": nargs,
     })
 
 
@@ -33,8 +35,10 @@ class Config:
     """All options of one run. Saved as ``config.json`` in the run directory."""
 
     # -- what to run -------------------------------------------------------------------------
-    gan_type: str = _opt("cogan", "Model to train: gan (one domain), cogan (weight sharing).",
-                         choices=("gan", "cogan"), group="run")
+    gan_type: str = _opt("cogan", "Model to train: gan (one domain), cogan (weight sharing), "
+                         "scogan (soft coupling by generator regularisers), classifier (the "
+                         "pretrained classifier of the semantic loss / pair class agreement).",
+                         choices=("gan", "cogan", "scogan", "classifier"), group="run")
     mode: str = _opt("train", "train a model, or evaluate the run in --dir.",
                      choices=("train", "evaluate"), group="run")
     dir: str | None = _opt(None, "Run directory (config, checkpoints, samples, TensorBoard logs, "
@@ -56,6 +60,17 @@ class Config:
                             choices=("auto", "tfds", "raw", "bundled"), group="data")
     gan_domain: int = _opt(1, "With --gan_type gan: which domain of the task to learn (1-based).",
                            group="data")
+    image_size: int | None = _opt(None, "Image height and width (default: the task's own, 32 for "
+                                  "digits, 128 for CelebA and CycleGAN pairs).", group="data",
+                                  type=int)
+    attribute: str = _opt("Smiling", "CelebA attribute splitting the two domains (without, "
+                          "with).", group="data")
+    domain_dirs: tuple[str, ...] | None = _opt(None, "With --cogan_data folders: one folder of "
+                                               "images per domain (k >= 2).", group="data",
+                                               nargs="+")
+    background_dir: str | None = _opt(None, "Folder of colour photos whose random crops are "
+                                      "blended with digits to make MNIST-M (default: "
+                                      "DATA_DIR/celeba/img_align_celeba).", group="data")
     # -- objective ---------------------------------------------------------------------------
     loss: str = _opt("ce", "Adversarial loss: ce (non-saturating), minimax, wgan.", group="objective")
     penalty: str = _opt("none", "Discriminator penalty: none, wgan-gp, clip.",
@@ -84,9 +99,10 @@ class Config:
     b1: float = _opt(0.5, "Adam beta_1 (DCGAN: 0.5; WGAN-GP: 0.0).")
     b2: float = _opt(0.999, "Adam beta_2 (DCGAN: 0.999; WGAN-GP: 0.9).")
     # -- networks ----------------------------------------------------------------------------
-    g_arch: str = _opt("digit", "Generator architecture (see nets.GENERATORS).", group="networks")
-    d_arch: str = _opt("digit", "Discriminator architecture (see nets.DISCRIMINATORS).",
-                       group="networks")
+    g_arch: str = _opt("auto", "Generator architecture (see nets.GENERATORS); auto picks the "
+                       "thesis net for the image size (digit for 32x32).", group="networks")
+    d_arch: str = _opt("auto", "Discriminator architecture (see nets.DISCRIMINATORS); auto as "
+                       "--g_arch.", group="networks")
     shared_layers: int | None = _opt(None, "Generator blocks shared between domains, counted "
                                      "from the input (default: the architecture's, all but the "
                                      "last for digit).", group="networks", type=int)
@@ -101,6 +117,38 @@ class Config:
     weight_init: str = _opt("normal", "Weight initialiser: normal (N(0, 0.02)), xavier, he.",
                             choices=("normal", "xavier", "he"), group="networks")
     prelu_init: float = _opt(0.25, "Initial PReLU slope.", group="networks")
+    upsample: str = _opt("transpose", "Generator upsampling: transpose (fractionally strided "
+                         "convolutions, as the thesis) or resize (nearest resize then "
+                         "convolution, against checkerboard artefacts).",
+                         choices=("transpose", "resize"), group="networks")
+    disc_norm: str = _opt("auto", "Normalisation in discriminators that have any: auto (layer "
+                          "norm with --penalty wgan-gp, else batch norm), batch, layer, none.",
+                          choices=("auto", "batch", "layer", "none"), group="networks")
+    # -- SCoGAN regularisers -----------------------------------------------------------------
+    semantic_loss: bool = _opt(False, "SCoGAN: add the semantic loss (a pretrained classifier "
+                               "must classify both images of a pair alike).", group="scogan")
+    semantic_weight: float = _opt(10.0, "Weight of the semantic loss.", group="scogan")
+    classifier_path: str | None = _opt(None, "Pretrained classifier (.keras) for the semantic loss "
+                                       "and pair class agreement; with --gan_type classifier, "
+                                       "where to save it (default RUN/classifier.keras).",
+                                       group="scogan")
+    classifier_domains: str = _opt("all", "With --gan_type classifier: train on domain 1 only "
+                                   "(1) or on the mixture of all labelled domains (all).",
+                                   choices=("1", "all"), group="scogan")
+    use_cycle: bool = _opt(False, "SCoGAN: add latent cycle consistency (a jointly trained "
+                           "encoder maps each generated image back to z).", group="scogan")
+    cycle_weight: float = _opt(10.0, "Weight of the cycle-consistency loss.", group="scogan")
+    perceptual_loss: bool = _opt(False, "SCoGAN: add the perceptual loss (VGG16 content of the "
+                                 "pair must match; Gram style must match each domain's real "
+                                 "images).", group="scogan")
+    content_weight: float = _opt(1e-3, "Weight of the perceptual content term (thesis alpha).",
+                                 group="scogan")
+    style_weight: float = _opt(1e-11, "Weight of the perceptual style term (thesis beta).",
+                               group="scogan")
+    content_layers: str = _opt("block4_conv2", "Comma-separated VGG16 layers for the content "
+                               "term.", group="scogan")
+    style_layers: str = _opt("block1_conv1,block2_conv1,block3_conv1", "Comma-separated VGG16 "
+                             "layers for the style term.", group="scogan")
     # -- outputs -----------------------------------------------------------------------------
     images_while_training: int = _opt(250, "Save a sample grid every this many iterations "
                                       "(0: only at the end).", group="outputs")
@@ -145,6 +193,7 @@ class Config:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown configuration keys: {', '.join(unknown)}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         return cls(**values)
 
     @classmethod
@@ -154,7 +203,8 @@ class Config:
 
 _GROUP_TITLES = {
     "run": "run", "data": "data", "objective": "losses and penalties",
-    "training": "optimisation", "networks": "networks", "outputs": "outputs",
+    "training": "optimisation", "networks": "networks", "scogan": "SCoGAN regularisers",
+    "outputs": "outputs",
     "evaluation": "evaluation",
 }
 
@@ -162,7 +212,7 @@ _GROUP_TITLES = {
 def _field_type(f: dataclasses.Field) -> Any:
     if f.metadata.get("type") is not None:
         return f.metadata["type"]
-    return {"int": int, "float": float, "str": str, "str | None": str}.get(str(f.type), str)
+    return {"int": int, "float": float}.get(str(f.type), str)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
             group.add_argument(*names, dest=f.name, action="store_true", help=f.metadata["help"])
             continue
         group.add_argument(
-            *names, dest=f.name, type=_field_type(f), default=f.default,
+            *names, dest=f.name, type=_field_type(f), default=f.default, nargs=f.metadata["nargs"],
             choices=f.metadata["choices"], help=f.metadata["help"],
         )
     return parser
@@ -199,10 +249,12 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
                 kwargs["action"] = "store_true"
             else:
                 kwargs["type"] = action.type
+                kwargs["nargs"] = action.nargs
             explicit.add_argument(*action.option_strings, **kwargs)
     given = set(vars(explicit.parse_known_args(argv)[0]))
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(namespace).items()}
     try:
-        config = Config(**vars(namespace))
+        config = Config(**values)
     except ValueError as error:
         parser.error(str(error))
     return config, given
