@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from utils.config import Config, parse_config  # noqa: E402
+from utils.config import Config, ConfigurationError, parse_config  # noqa: E402
 
 
 class UsageError(Exception):
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             evaluate(config, given)
         else:
             train(config, given)
-    except (UsageError, UnknownNameError, DataNotFoundError, RunDirectoryError) as error:
+    except (UsageError, ConfigurationError, UnknownNameError, DataNotFoundError, RunDirectoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -26,6 +26,7 @@ import keras
 import tensorflow as tf
 
 from nets.layers import Block
+from utils.config import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def resolve_shared(architecture: Architecture, shared_layers: int | None, what: 
     if shared_layers is None:
         return architecture.default_shared
     if not 0 <= shared_layers <= architecture.max_shared:
-        raise ValueError(
+        raise ConfigurationError(
             f"{what}: {shared_layers} shared layers is impossible for this architecture; "
             f"allowed range is 0..{architecture.max_shared} (it has {len(architecture.blocks)} "
             "blocks and the domain-specific one cannot be shared)"

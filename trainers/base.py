@@ -111,6 +111,17 @@ class Trainer(abc.ABC):
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         return int(self.step)
 
+    def checkpoint_variables(self) -> list[tf.Variable]:
+        """Every variable the checkpoint holds (weights, optimizer slots, step, random state)."""
+        found: dict[int, tf.Variable] = {}
+        for obj in [self.step, self.rng, *self.trackables().values()]:
+            for v in getattr(obj, "variables", None) or ([obj] if isinstance(obj, tf.Variable) else []):
+                found.setdefault(id(v), v)
+            if isinstance(obj, (list, tuple)):
+                for v in obj:
+                    found.setdefault(id(v), v)
+        return list(found.values())
+
     def sample_grid(self) -> np.ndarray:
         images = [x.numpy() for x in self.generate(self._sample_z)]
         return pair_grid(images, GRID_COLS)

@@ -21,6 +21,10 @@ from typing import Any
 DATA_DIR_ENV = "COGAN_DATA_DIR"
 
 
+class ConfigurationError(ValueError):
+    """Options that cannot work together (e.g. more shared layers than a net has)."""
+
+
 def _opt(default: Any, help: str, *, choices: Sequence[str] | None = None,
          aliases: Sequence[str] = (), group: str = "training", type: Any = None,
          nargs: str | None = None) -> Any:
@@ -81,16 +85,17 @@ class Config:
                                    group="objective")
     penalty_weight_g: float = _opt(10.0, "Weight of the generator penalty.", group="objective")
     clip: float = _opt(0.01, "Weight-clipping bound for --penalty clip.", group="objective")
-    weight_decay: float = _opt(0.0, "L2 weight decay rate c: adds c * sum(w^2) over kernels to "
-                               "each network's loss (CoGAN used 0.0005 on digits).",
-                               group="objective")
+    weight_decay: float = _opt(0.0005, "L2 weight decay rate c: adds c * sum(w^2) over kernels "
+                               "to each network's loss (the CoGAN digit setting 0.0005; CelebA "
+                               "used 0.0001; 0 disables).", group="objective")
     shared_gradient: str = _opt("sum", "How a shared weight combines the domains' gradients: sum "
                                 "(gradient of the summed losses, as the CoGAN code does) or mean "
                                 "(divided by the number of domains sharing it).",
                                 choices=("sum", "mean"), group="objective")
     # -- optimisation ------------------------------------------------------------------------
-    batch_size: int = _opt(64, "Images per domain per batch (CoGAN paper: 128).")
-    iterations: int = _opt(1500, "Generator updates to train for.", aliases=("--epochs",))
+    batch_size: int = _opt(32, "Images per domain per batch (CoGAN paper: 128).")
+    iterations: int = _opt(1000, "Generator updates to train for (CoGAN paper: 25000).",
+                           aliases=("--epochs",))
     disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
     optim_d: str = _opt("adam", "Discriminator optimizer.", choices=("adam", "rmsprop", "sgd"))
     optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
@@ -114,7 +119,8 @@ class Config:
     noise_dim: int = _opt(100, "Length of the latent vector z.", group="networks")
     noise_type: str = _opt("uniform", "Distribution of z: uniform in [-1, 1] or standard normal.",
                            choices=("uniform", "normal"), group="networks")
-    weight_init: str = _opt("normal", "Weight initialiser: normal (N(0, 0.02)), xavier, he.",
+    weight_init: str = _opt("xavier", "Weight initialiser: xavier (Glorot uniform, the CoGAN "
+                            "digit setting), normal (N(0, 0.02), DCGAN and CoGAN faces), he.",
                             choices=("normal", "xavier", "he"), group="networks")
     prelu_init: float = _opt(0.25, "Initial PReLU slope.", group="networks")
     upsample: str = _opt("transpose", "Generator upsampling: transpose (fractionally strided "

@@ -1,0 +1,46 @@
+"""The command line: every option documented, aliases, real flags, validation."""
+
+import dataclasses
+
+import pytest
+
+from utils.config import Config, build_parser, parse_config
+
+
+def test_help_documents_every_option():
+    text = build_parser().format_help()
+    for field in dataclasses.fields(Config):
+        assert f"--{field.name}" in text, field.name
+        assert field.metadata["help"], field.name
+
+
+def test_thesis_aliases():
+    config, given = parse_config(["--epochs", "7", "--disc_penalty", "wgan-gp"])
+    assert config.iterations == 7 and config.penalty == "wgan-gp"
+    assert given == {"iterations", "penalty"}
+
+
+def test_boolean_options_are_real_flags():
+    assert parse_config([])[0].resume is False
+    assert parse_config(["--resume"])[0].resume is True
+    with pytest.raises(SystemExit):
+        parse_config(["--resume", "False"])
+
+
+@pytest.mark.parametrize("argv", [["--batch_size", "0"], ["--lr_g", "-1"], ["--noise_type", "cauchy"],
+                                  ["--shared_gradient", "max"], ["--gan_domain", "0"]])
+def test_bad_values_are_rejected(argv, capsys):
+    with pytest.raises(SystemExit):
+        parse_config(argv)
+    assert "error" in capsys.readouterr().err
+
+
+def test_config_is_immutable():
+    config = Config()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.iterations = 3
+
+
+def test_unknown_keys_in_a_saved_config_are_an_error():
+    with pytest.raises(ValueError, match="unknown configuration keys: learning_rate"):
+        Config.from_dict({"learning_rate": 1.0})

@@ -1,0 +1,175 @@
+"""Trainers: which variables each update touches, shared-gradient modes, outputs, resume."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.conftest import tiny_config
+from trainers import CoGANTrainer, GANTrainer
+
+
+def _snapshot(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def _changed(before, variables):
+    return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables)]
+
+
+def _batches(task, config):
+    from data import training_batches
+
+    return next(iter(training_batches(task.domains, config.batch_size, 0, config.disc_iters)))
+
+
+def test_discriminator_update_touches_every_discriminator_weight_and_no_generator_weight(edge_task, tmp_path):
+    config = tiny_config()
+    trainer = CoGANTrainer(config, edge_task, tmp_path)
+    g_vars, d_vars = trainer.generator.trainable_variables, trainer.discriminator.trainable_variables
+    g0, d0 = _snapshot(g_vars), _snapshot(d_vars)
+    trainer.discriminator_step([b[0] for b in _batches(edge_task, config)])
+    assert all(_changed(d0, d_vars)) and not any(_changed(g0, g_vars))
+
+
+def test_generator_update_touches_every_generator_weight_and_no_discriminator_weight(edge_task, tmp_path):
+    config = tiny_config()
+    trainer = CoGANTrainer(config, edge_task, tmp_path)
+    g_vars, d_vars = trainer.generator.trainable_variables, trainer.discriminator.trainable_variables
+    g0, d0 = _snapshot(g_vars), _snapshot(d_vars)
+    trainer.generator_step([b[0] for b in _batches(edge_task, config)])
+    assert all(_changed(g0, g_vars)) and not any(_changed(d0, d_vars))
+
+
+def test_each_domain_loss_reaches_shared_weights_and_only_its_own_private_ones(edge_task, tmp_path):
+    trainer = CoGANTrainer(tiny_config(shared_layers=3), edge_task, tmp_path)
+    z = trainer.noise(8)
+    variables = trainer.generator.trainable_variables
+    shared = {id(v) for v in trainer.generator.shared_variables}
+    own = [{id(v) for v in m.trainable_variables} - shared for m in trainer.generator.domain_models]
+    per_domain = []
+    for d in range(2):
+        with tf.GradientTape() as tape:
+            fakes = trainer.generator(z, training=True)
+            loss = trainer.loss.generator(trainer.discriminator(fakes, training=False)[d])  # no dropout noise
+        grads = tape.gradient(loss, variables)
+        reached = {id(v) for v, g in zip(variables, grads) if g is not None}
+        assert reached == shared | own[d]
+        per_domain.append(grads)
+    # The summed loss gives a shared weight the sum of the two domains' gradients.
+    with tf.GradientTape() as tape:
+        fakes = trainer.generator(z, training=True)
+        logits = trainer.discriminator(fakes, training=False)
+        total = trainer.loss.generator(logits[0]) + trainer.loss.generator(logits[1])
+    grads = tape.gradient(total, variables)
+    for v, g, g1, g2 in zip(variables, grads, *per_domain):
+        if id(v) in shared:
+            np.testing.assert_allclose(g.numpy(), (g1 + g2).numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_shared_gradient_mean_halves_only_shared_weights(edge_task, tmp_path):
+    mean = CoGANTrainer(tiny_config(shared_gradient="mean"), edge_task, tmp_path / "a")
+    variables = mean.generator.trainable_variables
+    scales = mean.gradient_scales(variables, mean.generator.shared_variables)
+    shared = {id(v) for v in mean.generator.shared_variables}
+    assert shared and all(s == (0.5 if id(v) in shared else 1.0) for v, s in zip(variables, scales))
+    summed = CoGANTrainer(tiny_config(), edge_task, tmp_path / "b")
+    assert set(summed.gradient_scales(variables, summed.generator.shared_variables)) == {1.0}
+
+
+def test_weight_clipping_bounds_the_critic(edge_task, tmp_path):
+    config = tiny_config(loss="wgan", penalty="clip", clip=0.01)
+    trainer = CoGANTrainer(config, edge_task, tmp_path)
+    trainer.discriminator_step([b[0] for b in _batches(edge_task, config)])
+    assert max(float(tf.reduce_max(tf.abs(v))) for v in trainer.discriminator.trainable_variables) <= 0.01 + 1e-7
+
+
+def test_wgan_gp_step_logs_penalty_per_domain_and_uses_layer_norm_option(edge_task, tmp_path):
+    config = tiny_config(loss="wgan", penalty="wgan-gp", disc_iters=2)
+    trainer = CoGANTrainer(config, edge_task, tmp_path)
+    assert trainer.net_options().disc_norm == "layer"
+    metrics = tf.function(trainer.train_step)(_batches(edge_task, config))
+    assert {"gp/1", "gp/2", "d_loss/1", "g_loss/2", "d_total", "g_total"} <= set(metrics)
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+
+
+def test_weight_decay_enters_both_losses(edge_task, tmp_path):
+    config = tiny_config(weight_decay=0.0005)
+    trainer = CoGANTrainer(config, edge_task, tmp_path)
+    metrics = trainer.train_step(_batches(edge_task, config))
+    assert float(metrics["d_weight_decay"]) > 0 and float(metrics["g_weight_decay"]) > 0
+
+
+def test_three_domain_cogan_trains(tmp_path):
+    from data import DataOptions, load_task
+
+    task = load_task("mnist2edge2negative", DataOptions(source="bundled"))
+    config = tiny_config(cogan_data="mnist2edge2negative")
+    trainer = CoGANTrainer(config, task, tmp_path)
+    metrics = trainer.train_step(_batches(task, config))
+    assert {"d_loss/3", "g_loss/3"} <= set(metrics)
+    assert len(trainer.generate(trainer.noise(4))) == 3
+
+
+def test_cogan_needs_two_domains(edge_task, tmp_path):
+    with pytest.raises(ValueError, match="at least two domains"):
+        CoGANTrainer(tiny_config(), edge_task.select(0), tmp_path)
+
+
+def test_gan_trainer_on_one_domain(edge_task, tmp_path):
+    trainer = GANTrainer(tiny_config(gan_type="gan"), edge_task.select(1), tmp_path)
+    trainer.train()
+    assert (tmp_path / "generator1.keras").exists() and not (tmp_path / "generator2.keras").exists()
+
+
+def test_training_writes_the_run_directory(edge_task, tmp_path):
+    trainer = CoGANTrainer(tiny_config(iterations=4), edge_task, tmp_path)
+    trainer.train()
+    for name in ("losses.csv", "losses.png", "generator1.keras", "generator2.keras", "generators.keras",
+                 "samples/step_000002.png", "samples/step_000004.png", "samples/final.png"):
+        assert (tmp_path / name).exists(), name
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
+    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+    header = (tmp_path / "losses.csv").read_text().splitlines()[0].split(",")
+    assert {"step", "d_loss/1", "d_loss/2", "g_loss/1", "g_loss/2"} <= set(header)
+
+
+def test_exported_generator_reproduces_the_trained_one(edge_task, tmp_path):
+    import keras
+
+    trainer = CoGANTrainer(tiny_config(iterations=2), edge_task, tmp_path)
+    trainer.train()
+    z = trainer.noise(3)
+    loaded = keras.models.load_model(tmp_path / "generator2.keras")
+    np.testing.assert_allclose(loaded(z, training=False).numpy(), trainer.generate(z)[1].numpy(), atol=1e-6)
+
+
+def test_resume_gives_identical_weights(edge_task, tmp_path):
+    tf.config.experimental.enable_op_determinism()
+    straight = CoGANTrainer(tiny_config(iterations=6, seed=3), edge_task, tmp_path / "straight")
+    straight.train()
+    first = CoGANTrainer(tiny_config(iterations=3, seed=3), edge_task, tmp_path / "resumed")
+    first.train()
+    second = CoGANTrainer(tiny_config(iterations=6, seed=3), edge_task, tmp_path / "resumed")
+    second.train()
+    assert int(second.step) == 6
+    for a, b in zip(straight.checkpoint_variables(), second.checkpoint_variables()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.name)
+
+
+def test_grid_pairs_come_from_the_same_latent_vectors(edge_task, tmp_path):
+    trainer = CoGANTrainer(tiny_config(), edge_task, tmp_path)
+    grid = trainer.sample_grid()
+    # 4 rows per domain of 8 images of 32 px with 2 px padding and a 6 px band between domains.
+    assert grid.shape == (2 * 4 * 34 + 6 + 2, 8 * 34 + 2, 1)
+
+
+def test_config_json_round_trip(edge_task, tmp_path):
+    from utils.config import Config
+
+    config = tiny_config(weight_decay=0.001)
+    path = tmp_path / "config.json"
+    path.write_text(config.to_json())
+    assert Config.load(path) == config
+    assert json.loads(path.read_text())["weight_decay"] == 0.001
