@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import TASKS, DataNotFoundError, DataOptions, Domain, load_task, training_batches
-from data import sources
+from data import TASKS, DataNotFoundError, DataOptions, Domain, load_task, sources, training_batches
 from data.digit_tasks import disjoint_parts, edges, negative, rotate90
 from data.mnist import load_mnist, read_idx
 from data.pipeline import domain_batches

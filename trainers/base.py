@@ -82,6 +82,7 @@ class Trainer(abc.ABC):
     def generate(self, z: tf.Tensor) -> list[tf.Tensor]:
         """Images of every domain for latent vectors z, in inference mode."""
 
+    @abc.abstractmethod
     def export(self) -> None:
         """Write the trained networks as .keras files."""
 

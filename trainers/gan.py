@@ -17,7 +17,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 from losses import get_loss
-from nets import CoupledDiscriminator, CoupledGenerator, NetOptions, build_discriminators, build_generators
+from nets import (
+    CoupledDiscriminator,
+    CoupledGenerator,
+    NetOptions,
+    build_discriminators,
+    build_generators,
+)
 from penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
 from trainers.base import Trainer, make_optimizer
 

@@ -1,0 +1,84 @@
+"""Reproduction presets: every configuration behind the thesis' tables and the CoGAN sweep.
+
+A preset is a named set of command-line options at two scales: ``full`` (the thesis'
+nets, iterations and batch size, for GPU users) and ``cpu`` (the same experiment shrunk
+to run on 2 CPU cores: narrower nets, smaller images, fewer iterations, and MNIST-M in
+place of SVHN, which cannot be obtained offline). Each thesis table lives in its own
+small module, with the table's published numbers next to its configurations.
+
+    python -m experiments list
+    python -m experiments run table5_1/cogan --scale cpu --data_dir DATA
+    python -m experiments table table5_1 --runs_dir runs/experiments > table.md
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from utils.registry import Registry
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One training configuration of a thesis table.
+
+    ``options`` are shared by both scales; ``full`` and ``cpu`` override them.
+    ``published`` maps a metrics.json key to the thesis' number for this column.
+    ``classifier`` names the classifier preset whose output the run needs
+    (``--classifier_path``), if any.
+    """
+
+    name: str
+    table: str
+    column: str
+    options: dict[str, object]
+    full: dict[str, object] = field(default_factory=dict)
+    cpu: dict[str, object] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ("lpips",)
+    published: dict[str, float] = field(default_factory=dict)
+    classifier: str | None = None
+
+    def arguments(self, scale: str) -> list[str]:
+        """The main.py arguments of this preset at ``scale`` (``full`` or ``cpu``)."""
+        if scale not in ("full", "cpu"):
+            raise ValueError(f"unknown scale {scale!r}; valid choices: full, cpu")
+        merged = {**self.options, **(self.full if scale == "full" else self.cpu)}
+        args: list[str] = []
+        for key, value in merged.items():
+            if value is True:
+                args.append(f"--{key}")
+            elif value is not False and value is not None:
+                args += [f"--{key}", str(value)]
+        return args
+
+
+PRESETS: Registry[Preset] = Registry("preset")
+TABLES: dict[str, dict[str, object]] = {}
+ORDER: list[str] = []  # preset names in registration (thesis column) order
+
+
+def register(preset: Preset) -> Preset:
+    PRESETS.register(preset.name)(preset)
+    ORDER.append(preset.name)
+    return preset
+
+
+def presets_of(table: str) -> list[Preset]:
+    """The presets of a table, in the thesis' column order."""
+    return [PRESETS.get(n) for n in ORDER if PRESETS.get(n).table == table]
+
+
+def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str = "") -> None:
+    """A table's layout: rows of (label, metrics.json key); columns are its presets."""
+    TABLES[name] = {"title": title, "rows": rows, "note": note}
+
+
+# Importing the table modules registers their presets.
+from experiments import (  # noqa: E402,F401
+    cogan_sweep,
+    table3_cogan_cyclegan,
+    table5_1_mnist2edge,
+    table5_2_noisy_digits,
+    table5_3_celeba,
+    table5_4_cyclegan,
+)

@@ -1,0 +1,116 @@
+"""Run presets and assemble finished runs into thesis-style markdown tables.
+
+    python -m experiments list [TABLE]
+    python -m experiments run PRESET [PRESET ...] --scale cpu [--runs_dir runs/experiments] [--data_dir D]
+    python -m experiments table TABLE --scale cpu [--runs_dir runs/experiments]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from experiments import ORDER, PRESETS, TABLES, Preset, presets_of
+
+
+def run_dir_of(runs_dir: Path, scale: str, name: str) -> Path:
+    return runs_dir / scale / name
+
+
+def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str]) -> Path:
+    """Train (or finish training) and evaluate one preset; returns its run directory."""
+    import main
+
+    arguments = preset.arguments(scale)
+    if preset.classifier:
+        classifier_dir = run_preset(PRESETS.get(preset.classifier), scale, runs_dir, extra)
+        arguments += ["--classifier_path", str(classifier_dir / "classifier.keras")]
+    run_dir = run_dir_of(runs_dir, scale, preset.name)
+    began = time.time()
+    if (run_dir / "config.json").exists():
+        code = main.main(["--dir", str(run_dir), "--resume", *extra])
+    else:
+        code = main.main([*arguments, "--dir", str(run_dir), *extra])
+    if code:
+        raise SystemExit(f"training {preset.name} failed (exit {code})")
+    seconds = time.time() - began
+    code = main.main(["--mode", "evaluate", "--dir", str(run_dir), "--metrics", ",".join(preset.metrics), *extra])
+    if code:
+        raise SystemExit(f"evaluating {preset.name} failed (exit {code})")
+    record = run_dir / "preset.json"
+    info = json.loads(record.read_text()) if record.exists() else {"train_seconds": 0.0}
+    info.update(preset=preset.name, scale=scale, arguments=arguments)
+    info["train_seconds"] = info.get("train_seconds", 0.0) + seconds
+    record.write_text(json.dumps(info, indent=2))
+    return run_dir
+
+
+def markdown_table(table: str, scale: str, runs_dir: Path) -> str:
+    """The table laid out like the thesis': rows are measurements, columns configurations;
+    each cell is ``measured (published)``; a row of sample grids follows."""
+    layout = TABLES[table]
+    presets = presets_of(table)
+    header = "| Configuration | " + " | ".join(p.column for p in presets) + " |"
+    lines = [f"### {layout['title']} ({scale} scale)", "", header, "|---" * (len(presets) + 1) + "|"]
+    metrics, info = {}, {}
+    for p in presets:
+        directory = run_dir_of(runs_dir, scale, p.name)
+        metrics[p.name] = json.loads((directory / "metrics.json").read_text()) if (directory / "metrics.json").exists() else {}
+        info[p.name] = json.loads((directory / "preset.json").read_text()) if (directory / "preset.json").exists() else {}
+
+    def cell(p: Preset, key: str) -> str:
+        value = metrics[p.name].get(key)
+        published = p.published.get(key) if scale == "full" or p.published else None
+        text = "—" if value is None else f"{value:.4f}"
+        return f"{text} ({published:.4f})" if published is not None else text
+
+    for label, key in layout["rows"]:
+        lines.append(f"| {label} | " + " | ".join(cell(p, key) for p in presets) + " |")
+    lines.append("| Iterations | " + " | ".join(str(metrics[p.name].get("iteration", "—")) for p in presets) + " |")
+    lines.append("| Wall time | " + " | ".join(
+        f"{info[p.name]['train_seconds'] / 60:.0f} min" if info[p.name] else "—" for p in presets) + " |")
+    lines.append("| Samples | " + " | ".join(
+        f"![{p.column}]({run_dir_of(runs_dir, scale, p.name) / 'samples' / 'final.png'})" for p in presets) + " |")
+    lines += ["", "Cells: measured here (published in the thesis, where it has the number). " + str(layout["note"]), ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    listing = sub.add_parser("list", help="list presets (of one table)")
+    listing.add_argument("table", nargs="?", help=f"one of {', '.join(TABLES)}")
+    runner = sub.add_parser("run", help="train then evaluate presets (a table name runs all its presets)")
+    runner.add_argument("presets", nargs="+")
+    tabler = sub.add_parser("table", help="markdown table of finished runs")
+    tabler.add_argument("table", choices=sorted(TABLES))
+    for p in (runner, tabler):
+        p.add_argument("--scale", choices=("cpu", "full"), default="cpu")
+        p.add_argument("--runs_dir", default="runs/experiments")
+    runner.add_argument("--data_dir", default=None, help="passed to main.py")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name in ORDER:
+            preset = PRESETS.get(name)
+            if args.table in (None, preset.table):
+                print(f"{name:40s} {' '.join(preset.arguments('full'))}")
+        return 0
+    runs_dir = Path(args.runs_dir)
+    if args.command == "table":
+        print(markdown_table(args.table, args.scale, runs_dir))
+        return 0
+    extra = ["--data_dir", args.data_dir] if args.data_dir else []
+    names = []
+    for name in args.presets:
+        names += [p.name for p in presets_of(name)] if name in TABLES else [name]
+    for name in names:
+        run_preset(PRESETS.get(name), args.scale, runs_dir, extra)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""The CoGAN paper's weight-sharing sweep (its Figure 3): pixel agreement on the digit tasks
+as a function of the number of shared generator and discriminator layers (25,000
+iterations, batch 128, Adam 2e-4, non-saturating loss)."""
+
+from experiments import Preset, register, register_table
+from experiments.common import CPU_DIGITS, DCGAN
+
+register_table("cogan_sweep", "CoGAN paper: pixel agreement vs shared layers",
+               [("Pixel agreement", "pixel_agreement"), ("Shuffled pairs", "pixel_agreement_shuffled")],
+               note="Published numbers are only plotted in the paper (Figure 3), not tabulated.")
+
+for data in ("mnist2edge", "mnist2negative"):
+    for g_shared in range(1, 6):
+        for d_shared in range(0, 4):
+            register(Preset(
+                name=f"sweep/{data}/g{g_shared}d{d_shared}", table="cogan_sweep",
+                column=f"{data} G{g_shared} D{d_shared}",
+                options={**DCGAN, "gan_type": "cogan", "cogan_data": data, "weight_init": "xavier",
+                         "weight_decay": 0.0005, "shared_layers": g_shared, "d_shared_layers": d_shared,
+                         "iterations": 25000},
+                full=dict(width=1.0, batch_size=128), cpu=CPU_DIGITS,
+                metrics=("pixel_agreement",),
+            ))

@@ -1,0 +1,43 @@
+"""Settings the thesis states once and reuses across tables."""
+
+from __future__ import annotations
+
+# Thesis Sec. 5.1: digit experiments, mirroring the CoGAN PyTorch code; WGAN-GP (lambda 10)
+# with 5 critic iterations and DCGAN Adam settings; Xavier init; uniform z; decay 0.0005.
+DIGITS = dict(loss="wgan", penalty="wgan-gp", penalty_weight_d=10.0, disc_iters=5, lr_d=2e-4,
+              lr_g=2e-4, b1=0.5, b2=0.999, weight_init="xavier", weight_decay=0.0005,
+              noise_type="uniform", noise_dim=100, g_arch="digit", d_arch="digit")
+# Thesis Sec. 5.3: CelebA / CycleGAN at 128x128; N(0, 0.02) init, decay 0.0001, uniform z,
+# WGAN-GP with its paper's hyperparameters (Adam 1e-4, beta (0, 0.9), 5 critic steps).
+FACES = dict(loss="wgan", penalty="wgan-gp", penalty_weight_d=10.0, disc_iters=5, lr_d=1e-4,
+             lr_g=1e-4, b1=0.0, b2=0.9, weight_init="normal", weight_decay=0.0001,
+             noise_type="uniform", noise_dim=100)
+# Thesis Sec. 3.3: CoGAN with the DCGAN settings (non-saturating loss, Adam 2e-4, 0.5).
+DCGAN = dict(loss="ce", penalty="none", disc_iters=1, lr_d=2e-4, lr_g=2e-4, b1=0.5, b2=0.999,
+             weight_init="normal")
+
+FULL_DIGITS = dict(width=1.0, batch_size=128)
+CPU_DIGITS = dict(width=0.25, batch_size=32, iterations=1500)
+FULL_FACES = dict(width=1.0, batch_size=64, image_size=128)
+CPU_FACES = dict(width=0.125, batch_size=16, image_size=64, iterations=600)
+
+LPIPS_ROWS = [
+    ("Gen. domain 1 vs Gen. domain 2", "lpips_gen1_gen2"),
+    ("Gen. domain 1 vs Real domain 1", "lpips_gen1_real1"),
+    ("Gen. domain 2 vs Real domain 2", "lpips_gen2_real2"),
+    ("Real domain 1 vs Real domain 2 (baseline)", "lpips_real1_real2"),
+]
+
+# SCoGAN couplings as thesis columns (weights from Sec. 4.1 and Ch. 5).
+def scogan(fr: float | None = None, sl: float | None = None, cc: float | None = None,
+           pl: bool = False, k: int = 3) -> dict[str, object]:
+    options: dict[str, object] = dict(gan_type="scogan")
+    if fr is not None:
+        options.update(gen_penalty="feature", shared_layers=k, penalty_weight_g=fr)
+    if sl is not None:
+        options.update(semantic_loss=True, semantic_weight=sl)
+    if cc is not None:
+        options.update(use_cycle=True, cycle_weight=cc)
+    if pl:
+        options.update(perceptual_loss=True, content_weight=1e-3, style_weight=1e-11)
+    return options
