@@ -86,8 +86,6 @@ def train(config: Config, given: set[str]) -> None:
 
 
 def evaluate(config: Config, given: set[str]) -> dict[str, float]:
-    import json
-
     from trainers import TRAINERS
     from utils.run_dir import load_run_config, update_metrics
 
@@ -107,7 +105,11 @@ def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     results = trainer.evaluate(names, config.num_pairs)
     results = {**results, "iteration": step, "num_pairs": config.num_pairs}
     update_metrics(config.dir, results)
-    print(json.dumps(results, indent=2, sort_keys=True))
+    width = max(len(k) for k in results)
+    print(f"{'metric':<{width}}  value")
+    for key, value in sorted(results.items()):
+        print(f"{key:<{width}}  {value:.4f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    print(f"(appended to {config.dir}/metrics.json)")
     return results
 
 

@@ -51,6 +51,13 @@ def _pixel_agreement(context: EvaluationContext, num_pairs: int) -> dict[str, fl
     return pixel_agreement_scores(context.generate, context.task.transforms, num_pairs, seed=12345)
 
 
+@METRICS.register("lpips")
+def _lpips(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    from metrics.lpips_protocol import lpips_metric
+
+    return lpips_metric(context, num_pairs)
+
+
 def evaluate(context: EvaluationContext, names: list[str], num_pairs: int) -> dict[str, float]:
     """Run the named metrics (validated first, so a typo fails before any work)."""
     functions = [METRICS.get(name) for name in names]

@@ -1,0 +1,51 @@
+"""The thesis' LPIPS protocol on a run: keys, baselines, extremes written as images."""
+
+import json
+
+import numpy as np
+import pytest
+
+from metrics.lpips_protocol import lpips_scores, save_extremes
+
+
+def _l2(a, b):
+    return np.mean((a - b) ** 2, axis=(1, 2, 3))
+
+
+def test_protocol_keys_and_values_with_a_known_distance():
+    gen = [np.zeros((4, 8, 8, 1)), np.ones((4, 8, 8, 1))]
+    real = [np.zeros((4, 8, 8, 1)), np.full((4, 8, 8, 1), 0.5)]
+    results, pairs = lpips_scores(_l2, gen, real)
+    assert results == pytest.approx({"lpips_gen1_gen2": 1.0, "lpips_real1_real2": 0.25,
+                                     "lpips_gen1_real1": 0.0, "lpips_gen2_real2": 0.25})
+    np.testing.assert_allclose(pairs, 1.0)
+
+
+def test_grayscale_and_rgb_domains_are_compared_in_rgb():
+    gen = [np.zeros((2, 8, 8, 1)), np.zeros((2, 8, 8, 3))]
+    results, _ = lpips_scores(_l2, gen, gen)
+    assert results["lpips_gen1_gen2"] == 0.0
+
+
+def test_extremes_are_saved_lowest_first(tmp_path):
+    gen = [np.random.default_rng(0).uniform(-1, 1, (10, 8, 8, 1)) for _ in range(2)]
+    distances = np.arange(10, dtype=float)[::-1]
+    save_extremes(gen, distances, tmp_path)
+    assert json.loads((tmp_path / "lpips_extremes" / "lowest.json").read_text())[0] == 0.0
+    assert json.loads((tmp_path / "lpips_extremes" / "highest.json").read_text())[0] == 9.0
+    assert (tmp_path / "lpips_extremes" / "highest.png").exists()
+
+
+def test_evaluate_mode_writes_the_lpips_keys(tmp_path):
+    import main
+
+    run = tmp_path / "run"
+    tiny = ["--width", "0.0625", "--batch_size", "8", "--iterations", "1", "--images_while_training", "0",
+            "--data_source", "bundled", "--dir", str(run)]
+    assert main.main(tiny) == 0
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--metrics", "lpips,pixel_agreement",
+                      "--num_pairs", "40"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    for key in ("lpips_gen1_gen2", "lpips_gen1_real1", "lpips_gen2_real2", "lpips_real1_real2", "pixel_agreement"):
+        assert 0.0 <= metrics[key] <= 1.5, key
+    assert (run / "lpips_extremes" / "lowest.png").exists()
