@@ -7,11 +7,19 @@ domains into a ``tf.data`` pipeline of float32 batches in [-1, 1].
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
+from data.celeba import celeba_task
+from data.cyclegan import CONFIGS as CYCLEGAN_CONFIGS
+from data.cyclegan import cyclegan_task
 from data.digit_tasks import digit_task, edges, identity, negative, rotate90
+from data.folders import folders_task
+from data.mnistm import mnist2mnistm_task
 from data.pipeline import domain_batches, real_images, training_batches
 from data.sources import DataNotFoundError, DataOptions
+from data.svhn import mnist2svhn_task
 from data.task import Domain, Task
+from data.usps import mnist2usps_task
 from utils.registry import Registry
 
 TASKS: Registry[Callable[[DataOptions], Task]] = Registry("dataset")
@@ -50,3 +58,15 @@ def mnist2edge2negative(options: DataOptions) -> Task:
     """Three domains: digits, their edges and their negatives (a k = 3 CoGAN)."""
     return digit_task("mnist2edge2negative",
                       {"mnist": identity, "edge": edges, "negative": negative}, options)
+
+
+# Noisy digit pairs: MNIST2SVHN (thesis), its pruned SVHN (needs --classifier_path), MNIST-M, USPS.
+TASKS.register("mnist2svhn")(mnist2svhn_task)
+TASKS.register("mnist2svhn_pruned")(partial(mnist2svhn_task, pruned=True))
+TASKS.register("mnist2mnistm")(mnist2mnistm_task)
+TASKS.register("mnist2usps")(mnist2usps_task)
+# Faces split by an attribute (--attribute), the CycleGAN pairs, and folders of your own images.
+TASKS.register("celeba")(celeba_task)
+for _name in CYCLEGAN_CONFIGS:
+    TASKS.register(_name)(partial(cyclegan_task, _name))
+TASKS.register("folders")(folders_task)

@@ -30,6 +30,7 @@ class DataOptions:
     attribute: str = "Smiling"  # CelebA attribute splitting the domains
     domain_dirs: tuple[str, ...] | None = None  # --cogan_data folders
     background_dir: str | None = None  # MNIST-M backgrounds
+    classifier_path: str | None = None  # mnist2svhn_pruned: the digit classifier (.keras)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 
 from nets.coupled import Architecture, CoupledDiscriminator, CoupledGenerator, resolve_shared
 from nets.digit import digit_discriminator, digit_generator
+from nets.faces import faces_discriminator, faces_generator
 from nets.layers import NetOptions
+from nets.resnet import resnet_generator
 from nets.rotate import rotate_discriminator, rotate_generator
 from utils.registry import Registry
 
@@ -24,6 +26,9 @@ GENERATORS.register("digit")(digit_generator)
 DISCRIMINATORS.register("digit")(digit_discriminator)
 GENERATORS.register("rotate")(rotate_generator)
 DISCRIMINATORS.register("rotate")(rotate_discriminator)
+GENERATORS.register("faces")(faces_generator)  # Tables A.1 (128), A.3 (256), a 64x64 variant
+DISCRIMINATORS.register("faces")(faces_discriminator)  # Tables A.2 (128), A.4 (256), 64x64
+GENERATORS.register("resnet")(resnet_generator)  # CycleGAN-style residual trunk; D: faces
 
 __all__ = [
     "DISCRIMINATORS",
@@ -51,7 +56,8 @@ def resolve_architecture(arch: str, image_shape: tuple[int, int, int]) -> str:
 
 
 # Image size -> the registered architecture ``auto`` picks (same name for G and D).
-AUTO_ARCHITECTURES = {32: "digit"}
+# 64: the face nets with one block fewer at the wide end (see nets.faces).
+AUTO_ARCHITECTURES = {32: "digit", 64: "faces", 128: "faces", 256: "faces"}
 
 
 def build_generators(

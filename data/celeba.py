@@ -1,0 +1,112 @@
+"""CelebA split by one of its 40 binary attributes: domain 1 without it, domain 2 with it.
+
+The thesis' CelebSmiling, CelebBlond (``Blond_Hair``) and CelebEyeglasses are
+``--cogan_data celeba --attribute Smiling|Blond_Hair|Eyeglasses``. Aligned faces
+(178x218) are centre-cropped to a square (178x178) and resized to ``--image_size``
+(default 128, as the thesis; 64 for CPU runs).
+
+Raw layout (the official download): ``DATA_DIR/celeba/img_align_celeba/*.jpg`` and
+``DATA_DIR/celeba/list_attr_celeba.txt``; optional ``list_eval_partition.txt``. Raw
+domains are file-backed (202,599 images do not fit in memory at 128x128) and validated
+up front (``data.image_files``). With the partition file, partitions 0 and 1 (train,
+validation) are the training domains and partition 2 the test domains; without it every
+listed image trains. tfds (``celeb_a``): train+validation vs test, held in memory, which
+needs N * size^2 * 3 bytes (about 9 GB for the full set at 128; use raw files there).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from data.image_files import file_domain, tfds_images
+from data.sources import DataOptions, resolve_source
+from data.task import Domain, Task
+from utils.config import ConfigurationError
+
+ATTRIBUTES = (
+    "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
+    "Big_Lips", "Big_Nose", "Black_Hair", "Blond_Hair", "Blurry", "Brown_Hair", "Bushy_Eyebrows",
+    "Chubby", "Double_Chin", "Eyeglasses", "Goatee", "Gray_Hair", "Heavy_Makeup", "High_Cheekbones",
+    "Male", "Mouth_Slightly_Open", "Mustache", "Narrow_Eyes", "No_Beard", "Oval_Face", "Pale_Skin",
+    "Pointy_Nose", "Receding_Hairline", "Rosy_Cheeks", "Sideburns", "Smiling", "Straight_Hair",
+    "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat", "Wearing_Lipstick", "Wearing_Necklace",
+    "Wearing_Necktie", "Young",
+)
+ATTRIBUTE_FILE = "celeba/list_attr_celeba.txt"
+PARTITION_FILE = "celeba/list_eval_partition.txt"
+IMAGE_DIR = "celeba/img_align_celeba"
+DEFAULT_SIZE = 128
+TFDS_MEMORY_WARNING = 4 << 30
+
+
+def check_attribute(attribute: str) -> None:
+    if attribute not in ATTRIBUTES:
+        raise ConfigurationError(f"CelebA has no attribute {attribute!r}; valid attributes: {', '.join(ATTRIBUTES)}")
+
+
+def read_attributes(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """``list_attr_celeba.txt`` -> file names and int8 (N, 40) values in {-1, 1}, columns as ATTRIBUTES."""
+    lines = Path(path).read_text().splitlines()
+    names = lines[1].split()
+    if tuple(names) != ATTRIBUTES:
+        raise ValueError(f"{path}: line 2 should list the 40 CelebA attributes, found {names[:3]}...")
+    rows = [line.split() for line in lines[2:] if line.strip()]
+    if any(len(row) != 41 for row in rows):
+        raise ValueError(f"{path}: every row needs a file name and 40 values")
+    return [row[0] for row in rows], np.array([row[1:] for row in rows], dtype=np.int8)
+
+
+def read_partition(path: Path) -> dict[str, int]:
+    return {name: int(part) for name, part in (line.split() for line in path.read_text().splitlines() if line.strip())}
+
+
+def celeba_task(options: DataOptions) -> Task:
+    check_attribute(options.attribute)
+    size = options.image_size or DEFAULT_SIZE
+    source = resolve_source("celeb_a", [ATTRIBUTE_FILE, IMAGE_DIR], options)
+    if source == "raw":
+        domains, test_domains = _raw_domains(options, size)
+    else:
+        domains, test_domains = _tfds_domains(options, size, download=source == "tfds-download")
+    return Task(f"celeba_{options.attribute}", domains, test_domains=test_domains)
+
+
+def _names(attribute: str) -> tuple[str, str]:
+    return f"not_{attribute}", attribute
+
+
+def _raw_domains(options: DataOptions, size: int):
+    root = Path(options.data_dir)
+    files, values = read_attributes(root / ATTRIBUTE_FILE)
+    column = values[:, ATTRIBUTES.index(options.attribute)]
+    partition_file = root / PARTITION_FILE
+    partition = read_partition(partition_file) if partition_file.exists() else {}
+    is_test = np.array([partition.get(f, 0) == 2 for f in files])
+    paths = np.array([str(root / IMAGE_DIR / f) for f in files])
+
+    def split(test: bool) -> tuple[Domain, ...]:
+        return tuple(
+            file_domain(name, paths[(column == value) & (is_test == test)].tolist(), size, 3,
+                        f"CelebA {'test' if test else 'train'} {name}")
+            for name, value in zip(_names(options.attribute), (-1, 1))
+        )
+
+    return split(False), (split(True) if is_test.any() else None)
+
+
+def _tfds_domains(options: DataOptions, size: int, download: bool):
+    attribute = options.attribute
+
+    def load(split: str) -> tuple[Domain, ...]:
+        images, has = tfds_images("celeb_a", split, size, 3, options.data_dir, download,
+                                  label=lambda ex: ex["attributes"][attribute])
+        if images.nbytes > TFDS_MEMORY_WARNING:
+            warnings.warn(f"CelebA from tfds holds {images.nbytes / 2**30:.1f} GiB in memory; the raw "
+                          "files stream from disk", stacklevel=3)
+        return tuple(Domain(name, (size, size, 3), images=images[has == value])
+                     for name, value in zip(_names(attribute), (0, 1)))
+
+    return load("train+validation"), load("test")

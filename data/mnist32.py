@@ -1,0 +1,23 @@
+"""MNIST at 32x32 with a chosen channel count, for pairing with other digit datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from data.digit_tasks import IMAGE_SIZE, resize
+from data.mnist import load_mnist
+from data.sources import DataOptions
+
+
+def mnist32(split: str, options: DataOptions, channels: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST ``split`` as uint8 (N, 32, 32, channels) (bilinear resize, gray repeated) and int64 labels."""
+    images, labels = load_mnist(split, options)
+    images = resize(images, IMAGE_SIZE)
+    if channels == 3:
+        images = np.repeat(images, 3, axis=-1)
+    return images, labels
+
+
+def check_digit_size(task: str, options: DataOptions) -> None:
+    if options.image_size not in (None, IMAGE_SIZE):
+        raise ValueError(f"{task} is {IMAGE_SIZE}x{IMAGE_SIZE}; --image_size {options.image_size} is not supported")
