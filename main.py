@@ -38,6 +38,13 @@ def check_names(config: Config) -> None:
     for name, registry in ((config.g_arch, nets.GENERATORS), (config.d_arch, nets.DISCRIMINATORS)):
         if name != "auto":
             registry.get(name)
+    coupling = [flag for flag, on in (("--gen_penalty", config.gen_penalty != "none"),
+                                      ("--semantic_loss", config.semantic_loss),
+                                      ("--use_cycle", config.use_cycle),
+                                      ("--perceptual_loss", config.perceptual_loss)) if on]
+    if coupling and config.gan_type != "scogan":
+        raise UsageError(f"{', '.join(coupling)}: SCoGAN regularisers need --gan_type scogan "
+                         f"(got --gan_type {config.gan_type})")
 
 
 def load_task_for(config: Config):

@@ -131,29 +131,46 @@ class GANTrainer(Trainer):
         metrics["d_weight_decay"] = decay
         return metrics
 
-    def generator_regularisers(self, z: tf.Tensor, fakes: list[tf.Tensor], real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
-        """Weighted extra generator loss terms by name (SCoGAN adds its regularisers here)."""
-        return {}
+    def generator_outputs(self, z: tf.Tensor) -> tuple[list[tf.Tensor], list[list[tf.Tensor]] | None]:
+        """The generated images (training mode) and, if a regulariser needs them, every block's output."""
+        return self.generator(z, training=True), None
+
+    def generator_regularisers(
+        self, z: tf.Tensor, fakes: list[tf.Tensor], features: list[list[tf.Tensor]] | None, real: list[tf.Tensor],
+    ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        """Weighted extra generator loss terms by name, and further values to log (SCoGAN)."""
+        return {}, {}
+
+    def auxiliary_update(self, tape: tf.GradientTape, logs: dict[str, tf.Tensor]) -> None:
+        """Update networks trained alongside the generators from the same tape (SCoGAN's encoder)."""
+
+    @property
+    def has_auxiliary(self) -> bool:
+        return False
 
     def generator_step(self, real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
         config = self.config
         z = self.noise(config.batch_size)
         variables = self.generator.trainable_variables
         metrics = {}
-        with tf.GradientTape() as tape:
-            fakes = self.generator(z, training=True)
+        with tf.GradientTape(persistent=self.has_auxiliary) as tape:
+            fakes, features = self.generator_outputs(z)
             fake_logits = self.discriminator(fakes, training=True)
             total = 0.0
             for d, fl in enumerate(fake_logits, start=1):
                 loss = self.loss.generator(fl)
                 metrics[f"g_loss/{d}"] = loss
                 total += loss
-            for name, value in self.generator_regularisers(z, fakes, real).items():
+            terms, logs = self.generator_regularisers(z, fakes, features, real)
+            for name, value in terms.items():
                 metrics[name] = value
                 total += value
             decay = l2_weight_decay(self._g_decayed, config.weight_decay)
             total += decay
         self._apply(self.g_optimizer, total, tape, variables, self.generator.shared_variables)
+        self.auxiliary_update(tape, logs)
+        del tape
+        metrics.update(logs)
         metrics["g_total"] = total
         metrics["g_weight_decay"] = decay
         return metrics

@@ -79,11 +79,14 @@ class Config:
     loss: str = _opt("ce", "Adversarial loss: ce (non-saturating), minimax, wgan.", group="objective")
     penalty: str = _opt("none", "Discriminator penalty: none, wgan-gp, clip.",
                         aliases=("--disc_penalty",), group="objective")
-    gen_penalty: str = _opt("none", "Generator penalty (SCoGAN regulariser); none for CoGAN.",
+    gen_penalty: str = _opt("none", "Generator penalty: none, or feature (SCoGAN's feature "
+                            "regulariser: mean squared difference of the generators' outputs "
+                            "over their first --shared_layers blocks, default 3).",
                             group="objective")
     penalty_weight_d: float = _opt(10.0, "Weight of the discriminator penalty (WGAN-GP lambda).",
                                    group="objective")
-    penalty_weight_g: float = _opt(10.0, "Weight of the generator penalty.", group="objective")
+    penalty_weight_g: float = _opt(10.0, "Weight of the generator penalty (thesis alpha_FR).",
+                                   group="objective")
     clip: float = _opt(0.01, "Weight-clipping bound for --penalty clip.", group="objective")
     weight_decay: float = _opt(0.0005, "L2 weight decay rate c: adds c * sum(w^2) over kernels "
                                "to each network's loss (the CoGAN digit setting 0.0005; CelebA "
@@ -110,7 +113,9 @@ class Config:
                        "--g_arch.", group="networks")
     shared_layers: int | None = _opt(None, "Generator blocks shared between domains, counted "
                                      "from the input (default: the architecture's, all but the "
-                                     "last for digit).", group="networks", type=int)
+                                     "last for digit). With --gan_type scogan nothing is shared "
+                                     "and this is K, the blocks the feature regulariser compares "
+                                     "(default 3, as the thesis).", group="networks", type=int)
     d_shared_layers: int | None = _opt(None, "Discriminator blocks shared, counted from the "
                                        "output (default: the architecture's).", group="networks",
                                        type=int)
@@ -144,13 +149,21 @@ class Config:
     use_cycle: bool = _opt(False, "SCoGAN: add latent cycle consistency (a jointly trained "
                            "encoder maps each generated image back to z).", group="scogan")
     cycle_weight: float = _opt(10.0, "Weight of the cycle-consistency loss.", group="scogan")
+    cycle_distance: str = _opt("l1", "Latent reconstruction error of the cycle loss: l1 (mean "
+                               "absolute error, the thesis code, Listing 6.16) or l2 (mean squared "
+                               "error, its Equation 4.3).", choices=("l1", "l2"), group="scogan")
     perceptual_loss: bool = _opt(False, "SCoGAN: add the perceptual loss (VGG16 content of the "
                                  "pair must match; Gram style must match each domain's real "
                                  "images).", group="scogan")
-    content_weight: float = _opt(1e-3, "Weight of the perceptual content term (thesis alpha).",
-                                 group="scogan")
-    style_weight: float = _opt(1e-11, "Weight of the perceptual style term (thesis beta).",
-                               group="scogan")
+    # The thesis' weights (content 1e-3, style 1e-11) were set for Keras' VGG19 on 0-255
+    # caffe-style inputs; with the torchvision VGG16 here (ImageNet-standardised inputs)
+    # the raw terms are ~16 (content) and ~8e2 (style) at initialisation on MNIST2edge,
+    # which those weights would make inert. These defaults make each weighted term ~1 at
+    # initialisation, the scale of the adversarial loss, as the thesis' presumably were.
+    content_weight: float = _opt(0.05, "Weight of the perceptual content term (thesis alpha; "
+                                 "its 1e-3 was for a differently scaled VGG19).", group="scogan")
+    style_weight: float = _opt(1e-3, "Weight of the perceptual style term (thesis beta; its "
+                               "1e-11 was for a differently scaled VGG19).", group="scogan")
     content_layers: str = _opt("block4_conv2", "Comma-separated VGG16 layers for the content "
                                "term.", group="scogan")
     style_layers: str = _opt("block1_conv1,block2_conv1,block3_conv1", "Comma-separated VGG16 "
@@ -177,7 +190,8 @@ class Config:
         for name in ("lr_d", "lr_g", "width", "clip"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
-        for name in ("penalty_weight_d", "penalty_weight_g", "weight_decay"):
+        for name in ("penalty_weight_d", "penalty_weight_g", "weight_decay", "semantic_weight",
+                     "cycle_weight", "content_weight", "style_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
         if self.gan_domain < 1:
@@ -243,8 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Defaults that depend on --gan_type, applied to options the user did not give. SCoGAN
+# follows the thesis: WGAN loss with gradient penalty and 5 critic updates per generator
+# update (DCGAN Adam settings and uniform z are everyone's defaults).
+GAN_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "scogan": {"loss": "wgan", "penalty": "wgan-gp", "disc_iters": 5},
+}
+
+
 def parse_config(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
-    """Parse the command line into a Config, and the set of options given explicitly."""
+    """Parse the command line into a Config, and the set of options given explicitly.
+
+    Options not given take their defaults, except those ``GAN_TYPE_DEFAULTS`` sets
+    for the chosen ``--gan_type``.
+    """
     parser = build_parser()
     namespace = parser.parse_args(argv)
     explicit = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -259,6 +285,9 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[Config, set[str]]:
             explicit.add_argument(*action.option_strings, **kwargs)
     given = set(vars(explicit.parse_known_args(argv)[0]))
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(namespace).items()}
+    for name, value in GAN_TYPE_DEFAULTS.get(values["gan_type"], {}).items():
+        if name not in given:
+            values[name] = value
     try:
         config = Config(**values)
     except ValueError as error:
