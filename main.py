@@ -3,6 +3,7 @@
     python main.py                                   # CoGAN on mnist2edge, CPU-sized
     python main.py --cogan_data horse2zebra --loss wgan --penalty wgan-gp --data_dir DATA
     python main.py --mode evaluate --dir runs/RUN    # writes RUN/metrics.json
+    python main.py --gan_type classifier --cogan_data mnist2mnistm --data_dir DATA  # Table B.1
 
 ``python main.py --help`` documents every option.
 """
@@ -53,7 +54,7 @@ def load_task_for(config: Config):
     options = DataOptions(
         data_dir=config.resolved_data_dir, source=config.data_source, seed=config.seed,
         image_size=config.image_size, attribute=config.attribute, domain_dirs=config.domain_dirs,
-        background_dir=config.background_dir,
+        background_dir=config.background_dir, classifier_path=config.classifier_path,
     )
     task = load_task(config.cogan_data, options)
     if config.gan_type == "gan":
@@ -102,6 +103,8 @@ def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     if "data_dir" in given or "data_source" in given:
         saved = saved.replace(data_dir=config.data_dir, data_source=config.data_source)
     names = [m.strip() for m in config.metrics.split(",") if m.strip()]
+    if saved.gan_type == "classifier" and "metrics" not in given:
+        names = ["classifier_accuracy"]  # a classifier run has no generators to score
     from metrics import METRICS
 
     for name in names:
@@ -109,7 +112,9 @@ def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     task = load_task_for(saved)
     trainer = TRAINERS.get(saved.gan_type)(saved, task, config.dir)
     step = trainer.restore(required=True)
-    results = trainer.evaluate(names, config.num_pairs)
+    # --classifier_path here replaces the run's for the classifier metrics only.
+    override = config.classifier_path if "classifier_path" in given else None
+    results = trainer.evaluate(names, config.num_pairs, classifier_path=override)
     results = {**results, "iteration": step, "num_pairs": config.num_pairs}
     update_metrics(config.dir, results)
     width = max(len(k) for k in results)

@@ -33,27 +33,63 @@ def domain_batches(
     domain: Domain, batch_size: int, seed: int, skip_batches: int = 0,
 ) -> tf.data.Dataset:
     """Endless batches (batch_size, H, W, C) float32 in [-1, 1] of one domain, reshuffled every epoch."""
+    batches = _batches(domain, _shuffled_indices(domain, batch_size, seed, skip_batches), batch_size)
+    h, w, c = domain.image_shape
+    return batches.map(lambda x: tf.ensure_shape(x, (batch_size, h, w, c)))
+
+
+def labelled_batches(
+    domain: Domain, batch_size: int, seed: int, skip_batches: int = 0,
+) -> tf.data.Dataset:
+    """Endless (images, labels) batches of a labelled domain, in ``domain_batches``' order.
+
+    Images (batch_size, H, W, C) float32 in [-1, 1]; labels int64 (batch_size,) class
+    ids, or float32 (batch_size, L) multi-hot.
+    """
+    if domain.labels is None:
+        raise ValueError(f"domain {domain.name!r} has no labels")
+    labels = domain.labels if domain.labels.ndim == 1 else domain.labels.astype(np.float32)
+    batches = _batches(domain, _shuffled_indices(domain, batch_size, seed, skip_batches), batch_size,
+                       labels=labels)
+    h, w, c = domain.image_shape
+    return batches.map(lambda x, y: (tf.ensure_shape(x, (batch_size, h, w, c)), y))
+
+
+def ordered_batches(domain: Domain, batch_size: int) -> tf.data.Dataset:
+    """One pass over a domain in order: batches (<= batch_size, H, W, C) float32 in [-1, 1]."""
+    return _batches(domain, tf.data.Dataset.range(len(domain)), batch_size, drop_remainder=False)
+
+
+def _shuffled_indices(domain: Domain, batch_size: int, seed: int, skip_batches: int) -> tf.data.Dataset:
     n = len(domain)
     if n < batch_size:
         raise ValueError(f"domain {domain.name!r} has {n} images, fewer than one batch of {batch_size}")
-    indices = (
+    return (
         tf.data.Dataset.range(n)
         .shuffle(n, seed=seed, reshuffle_each_iteration=True)
         .repeat()
         .skip(skip_batches * batch_size)
     )
+
+
+def _batches(domain: Domain, indices: tf.data.Dataset, batch_size: int, drop_remainder: bool = True,
+             labels: np.ndarray | None = None) -> tf.data.Dataset:
+    """Batches of the images (and ``labels``, if given) at a stream of indices: gathered in
+    memory, or decoded from files."""
+    table = None if labels is None else tf.constant(labels)
+
+    def with_labels(x, idx):
+        return x if table is None else (x, tf.gather(table, idx))
+
     if domain.images is not None:
         images = tf.constant(domain.images)
-        batches = indices.batch(batch_size, drop_remainder=True).map(
-            lambda idx: to_unit_range(tf.gather(images, idx)), num_parallel_calls=AUTOTUNE
+        return indices.batch(batch_size, drop_remainder=drop_remainder).map(
+            lambda idx: with_labels(to_unit_range(tf.gather(images, idx)), idx), num_parallel_calls=AUTOTUNE
         )
-    else:
-        files = tf.constant(list(domain.files))
-        batches = indices.map(
-            lambda i: to_unit_range(domain.decode(tf.gather(files, i))), num_parallel_calls=AUTOTUNE
-        ).batch(batch_size, drop_remainder=True)
-    h, w, c = domain.image_shape
-    return batches.map(lambda x: tf.ensure_shape(x, (batch_size, h, w, c)))
+    files = tf.constant(list(domain.files))
+    return indices.map(
+        lambda i: with_labels(to_unit_range(domain.decode(tf.gather(files, i))), i), num_parallel_calls=AUTOTUNE
+    ).batch(batch_size, drop_remainder=drop_remainder)
 
 
 def training_batches(

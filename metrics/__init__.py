@@ -22,7 +22,11 @@ __all__ = ["METRICS", "EvaluationContext", "evaluate", "pixel_agreement", "pixel
 
 @dataclass(frozen=True)
 class EvaluationContext:
-    """What a metric may use: a generator of k-tuples of images, the task, the run directory."""
+    """What a metric may use: a generator of k-tuples of images, the task, the run directory.
+
+    ``classifier``: a loaded classifier the classifier metrics use instead of the one at
+    ``config.classifier_path`` (a classifier run evaluates its own restored model).
+    """
 
     generate_batch: Callable[[tf.Tensor], list[tf.Tensor]]
     noise: Callable[[int, tf.random.Generator], tf.Tensor]
@@ -30,6 +34,7 @@ class EvaluationContext:
     run_dir: str
     config: object = None  # the run's utils.config.Config
     batch_size: int = 500
+    classifier: object = None  # a keras.Model: images in [-1, 1] -> probabilities
 
     def generate(self, n: int, seed: int) -> list[np.ndarray]:
         """k arrays (n, H, W, C) in [-1, 1] from the same n seeded latent vectors."""
@@ -56,6 +61,20 @@ def _lpips(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
     from metrics.lpips_protocol import lpips_metric
 
     return lpips_metric(context, num_pairs)
+
+
+@METRICS.register("pair_class_agreement")
+def _pair_class_agreement(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    from metrics.pair_class_agreement import pair_class_agreement
+
+    return pair_class_agreement(context, num_pairs)
+
+
+@METRICS.register("classifier_accuracy")
+def _classifier_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    from metrics.classification import classifier_accuracy
+
+    return classifier_accuracy(context, num_pairs)
 
 
 def evaluate(context: EvaluationContext, names: list[str], num_pairs: int) -> dict[str, float]:

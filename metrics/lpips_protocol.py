@@ -7,7 +7,8 @@ For a trained run, the mean LPIPS distance (AlexNet, the thesis' default) over N
     each GAN learned its marginal;
   * real domain 1 vs real domain 2, random pairs (``lpips_real1_real2``): the dataset's
     baseline.
-With k > 2 domains, ``lpips_gen1_gen{i}`` and ``lpips_real1_real{i}`` for every i >= 2.
+With k > 2 domains, ``lpips_gen1_gen{i}`` and ``lpips_real1_real{i}`` for every i >= 2;
+with one domain (``--gan_type gan``) only ``lpips_gen1_real1``.
 The lowest- and highest-distance generated pairs are saved as images
 (``RUN/lpips_extremes/``), as thesis Figures 5.3 and 5.6 show them.
 """
@@ -65,11 +66,10 @@ def lpips_metric(context, num_pairs: int) -> dict[str, float]:
     """The protocol on ``num_pairs`` pairs of a run (see the module docstring)."""
     from metrics.lpips import LPIPS
 
-    if context.task.num_domains < 2:
-        raise ValueError("the LPIPS protocol compares two or more domains")
     lpips = LPIPS("alex")
     generated = context.generate(num_pairs, seed=4242)
     real = [real_images(d, num_pairs, seed=i) for i, d in enumerate(context.task.domains)]
     results, distances = lpips_scores(lpips.distance_batched, generated, real)
-    save_extremes(generated, distances, context.run_dir)
+    if distances is not None:  # a plain GAN (one domain) has only generated-vs-real
+        save_extremes(generated, distances, context.run_dir)
     return results

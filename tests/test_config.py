@@ -44,3 +44,16 @@ def test_config_is_immutable():
 def test_unknown_keys_in_a_saved_config_are_an_error():
     with pytest.raises(ValueError, match="unknown configuration keys: learning_rate"):
         Config.from_dict({"learning_rate": 1.0})
+
+
+def test_readme_documents_every_option_as_the_parser_does():
+    """README's options tables are generated (tools/options_table.py --write); they must not drift."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("options_table", root / "tools" / "options_table.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    block = tool.readme_block((root / "README.md").read_text())
+    assert block == tool.options_markdown(), "README options are stale: run python tools/options_table.py --write"

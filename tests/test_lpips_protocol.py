@@ -49,3 +49,21 @@ def test_evaluate_mode_writes_the_lpips_keys(tmp_path):
     for key in ("lpips_gen1_gen2", "lpips_gen1_real1", "lpips_gen2_real2", "lpips_real1_real2", "pixel_agreement"):
         assert 0.0 <= metrics[key] <= 1.5, key
     assert (run / "lpips_extremes" / "lowest.png").exists()
+
+
+@pytest.mark.parametrize("gan_type", ["gan", "scogan"])
+def test_evaluate_mode_on_gan_and_scogan_runs(tmp_path, gan_type):
+    import main
+
+    run = tmp_path / "run"
+    tiny = ["--gan_type", gan_type, "--width", "0.0625", "--batch_size", "8", "--iterations", "1",
+            "--images_while_training", "0", "--data_source", "bundled", "--dir", str(run)]
+    if gan_type == "scogan":
+        tiny += ["--gen_penalty", "feature", "--disc_iters", "1"]
+    assert main.main(tiny) == 0
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--metrics", "lpips", "--num_pairs", "40"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    expected = {"lpips_gen1_real1"} if gan_type == "gan" else {
+        "lpips_gen1_gen2", "lpips_gen1_real1", "lpips_gen2_real2", "lpips_real1_real2"}
+    assert expected <= set(metrics) and not {"lpips_gen2_real2"} & (set(metrics) - expected)
+    assert (run / "lpips_extremes").exists() == (gan_type == "scogan")

@@ -97,7 +97,7 @@ def test_dropout_only_in_training():
 
 
 def test_unknown_architecture_lists_choices():
-    with pytest.raises(UnknownNameError, match="valid choices: digit, rotate"):
+    with pytest.raises(UnknownNameError, match=r"'resnet9'; valid choices: digit, faces, resnet, rotate$"):
         GENERATORS.get("resnet9")
     assert "digit" in DISCRIMINATORS
 

@@ -2,7 +2,9 @@
 
 A subclass builds its networks and optimizers in ``build`` and implements
 ``train_step(batches) -> dict of scalars``; this class owns the rest (StyleGAN2's
-split of loss and loop). Everything a run produces sits in its directory:
+split of loss and loop). ``training_data`` (what each step reads) and ``save_samples``
+may be overridden: the classifier trainer reads labelled batches and draws no samples.
+Everything a run produces sits in its directory:
 
     config.json        the immutable configuration
     checkpoints/       tf.train.CheckpointManager (periodic and final); --resume continues
@@ -86,11 +88,16 @@ class Trainer(abc.ABC):
     def export(self) -> None:
         """Write the trained networks as .keras files."""
 
-    def evaluate(self, metric_names: list[str], num_pairs: int) -> dict[str, float]:
-        """The named metrics (``metrics.METRICS``) of the restored networks."""
+    def evaluate(self, metric_names: list[str], num_pairs: int, classifier_path: str | None = None) -> dict[str, float]:
+        """The named metrics (``metrics.METRICS``) of the restored networks.
+
+        ``classifier_path`` replaces the run's ``--classifier_path`` for the classifier
+        metrics only (training data and networks keep the run's configuration).
+        """
         from metrics import EvaluationContext, evaluate
 
-        context = EvaluationContext(self.generate, self.noise, self.task, str(self.run_dir), self.config)
+        config = self.config if classifier_path is None else self.config.replace(classifier_path=classifier_path)
+        context = EvaluationContext(self.generate, self.noise, self.task, str(self.run_dir), config)
         return evaluate(context, metric_names, num_pairs)
 
     # -- shared machinery -------------------------------------------------------------------
@@ -141,9 +148,7 @@ class Trainer(abc.ABC):
             print(f"{self.run_dir}: already trained for {start} iterations")
             return {}
         step_fn = tf.function(self.train_step)
-        batches = training_batches(
-            self.task.domains, config.batch_size, config.seed, self.batches_per_step, start_step=start
-        )
+        batches = self.training_data(start)
         writer = tf.summary.create_file_writer(str(self.run_dir / "logs"))
         if start == 0:
             with writer.as_default(step=0):
@@ -174,6 +179,13 @@ class Trainer(abc.ABC):
             plot_losses(csv_path, self.run_dir / "losses.png")
         self.export()
         return last
+
+    def training_data(self, start_step: int) -> tf.data.Dataset:
+        """The ``train_step`` inputs from step ``start_step`` on: per step, one tensor per
+        domain of ``batches_per_step`` real batches."""
+        config = self.config
+        return training_batches(self.task.domains, config.batch_size, config.seed, self.batches_per_step,
+                                start_step=start_step)
 
     @property
     def batches_per_step(self) -> int:

@@ -102,9 +102,10 @@ class Config:
     disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
     optim_d: str = _opt("adam", "Discriminator optimizer.", choices=("adam", "rmsprop", "sgd"))
     optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
-    lr_d: float = _opt(2e-4, "Discriminator learning rate.")
+    lr_d: float = _opt(2e-4, "Discriminator learning rate (with --gan_type classifier: the "
+                       "classifier's, default 0.001).")
     lr_g: float = _opt(2e-4, "Generator learning rate.")
-    b1: float = _opt(0.5, "Adam beta_1 (DCGAN: 0.5; WGAN-GP: 0.0).")
+    b1: float = _opt(0.5, "Adam beta_1 (DCGAN: 0.5; WGAN-GP: 0.0; --gan_type classifier: 0.9).")
     b2: float = _opt(0.999, "Adam beta_2 (DCGAN: 0.999; WGAN-GP: 0.9).")
     # -- networks ----------------------------------------------------------------------------
     g_arch: str = _opt("auto", "Generator architecture (see nets.GENERATORS); auto picks the "
@@ -262,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
 # update (DCGAN Adam settings and uniform z are everyone's defaults).
 GAN_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "scogan": {"loss": "wgan", "penalty": "wgan-gp", "disc_iters": 5},
+    # The Appendix B classifiers: Adam's usual settings (--optim_d, --lr_d, --b1, --b2).
+    "classifier": {"lr_d": 1e-3, "b1": 0.9},
 }
 
 

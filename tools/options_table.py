@@ -1,0 +1,73 @@
+"""Prints the README's "Command-line options" tables from the argparse parser.
+
+    python tools/options_table.py            # print the markdown
+    python tools/options_table.py --write    # replace the block between the markers in README.md
+
+The README block sits between ``<!-- options:begin -->`` and ``<!-- options:end -->``;
+``tests/test_config.py`` fails when it differs from what this prints, so the README
+cannot drift from ``python main.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from utils.config import build_parser  # noqa: E402
+
+BEGIN, END = "<!-- options:begin -->", "<!-- options:end -->"
+
+
+def _default(action: argparse.Action) -> str:
+    if isinstance(action, argparse._StoreTrueAction):
+        return "flag"
+    if action.default is None:
+        return "—"
+    return f"`{action.default}`"
+
+
+def options_markdown() -> str:
+    """One table per option group, in parser order."""
+    parser = build_parser()
+    lines: list[str] = []
+    for group in parser._action_groups:
+        actions = [a for a in group._group_actions if a.option_strings and a.dest != "help"]
+        if not actions:
+            continue
+        lines += [f"**{group.title[0].upper()}{group.title[1:]}**", "", "| option | default | meaning |",
+                  "|---|---|---|"]
+        for action in actions:
+            names = ", ".join(f"`{name}`" for name in action.option_strings)
+            meaning = action.help.replace("|", "\\|")
+            if action.choices:
+                meaning += f" Choices: {', '.join(map(str, action.choices))}."
+            lines.append(f"| {names} | {_default(action)} | {meaning} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def readme_block(readme: str) -> str:
+    if BEGIN not in readme or END not in readme:
+        raise ValueError(f"README.md has no {BEGIN} ... {END} block")
+    return readme.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+
+
+def main() -> None:
+    table = options_markdown()
+    if "--write" not in sys.argv[1:]:
+        print(table, end="")
+        return
+    path = ROOT / "README.md"
+    readme = path.read_text()
+    head, rest = readme.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{BEGIN}\n{table}{END}{tail}")
+    print(f"updated {path}")
+
+
+if __name__ == "__main__":
+    main()
