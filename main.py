@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -80,7 +81,7 @@ def train(config: Config, given: set[str]) -> None:
             iterations=config.iterations if "iterations" in given else saved.iterations,
             data_dir=config.data_dir or saved.data_dir, data_source=config.data_source,
         )
-        run_dir = write_config(__import__("pathlib").Path(config.dir), config) and config.dir
+        run_dir = write_config(Path(config.dir), config) and config.dir
     else:
         check_names(config)
         run_dir = claim_run_dir(config)
@@ -90,7 +91,8 @@ def train(config: Config, given: set[str]) -> None:
         config = write_config(run_dir, config)
     print(f"Run directory: {run_dir}  (tensorboard --logdir {run_dir}/logs)")
     trainer.train()
-    print(f"Done: samples in {run_dir}/samples, checkpoints in {run_dir}/checkpoints")
+    outputs = "" if config.gan_type == "classifier" else f"samples in {run_dir}/samples, "
+    print(f"Done: {outputs}checkpoints in {run_dir}/checkpoints")
 
 
 def evaluate(config: Config, given: set[str]) -> dict[str, float]:

@@ -20,13 +20,14 @@ def run_dir_of(runs_dir: Path, scale: str, name: str) -> Path:
     return runs_dir / scale / name
 
 
-def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str]) -> Path:
-    """Train (or finish training) and evaluate one preset; returns its run directory."""
+def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num_pairs: int = 3000) -> Path:
+    """Train (or finish training) and evaluate one preset on ``num_pairs`` pairs; returns
+    its run directory."""
     import main
 
     arguments = preset.arguments(scale)
     if preset.classifier:
-        classifier_dir = run_preset(PRESETS.get(preset.classifier), scale, runs_dir, extra)
+        classifier_dir = run_preset(PRESETS.get(preset.classifier), scale, runs_dir, extra, num_pairs)
         arguments += ["--classifier_path", str(classifier_dir / "classifier.keras")]
     run_dir = run_dir_of(runs_dir, scale, preset.name)
     began = time.time()
@@ -37,7 +38,8 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str]) -> 
     if code:
         raise SystemExit(f"training {preset.name} failed (exit {code})")
     seconds = time.time() - began
-    code = main.main(["--mode", "evaluate", "--dir", str(run_dir), "--metrics", ",".join(preset.metrics), *extra])
+    code = main.main(["--mode", "evaluate", "--dir", str(run_dir), "--metrics", ",".join(preset.metrics),
+                      "--num_pairs", str(num_pairs), *extra])
     if code:
         raise SystemExit(f"evaluating {preset.name} failed (exit {code})")
     record = run_dir / "preset.json"
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--scale", choices=("cpu", "full"), default="cpu")
         p.add_argument("--runs_dir", default="runs/experiments")
     runner.add_argument("--data_dir", default=None, help="passed to main.py")
+    runner.add_argument("--num_pairs", type=int, default=3000,
+                        help="generated pairs per metric when evaluating (the thesis: 30,000-50,000)")
     args = parser.parse_args(argv)
     if args.command == "list":
         for name in ORDER:
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.presets:
         names += [p.name for p in presets_of(name)] if name in TABLES else [name]
     for name in names:
-        run_preset(PRESETS.get(name), args.scale, runs_dir, extra)
+        run_preset(PRESETS.get(name), args.scale, runs_dir, extra, args.num_pairs)
     return 0
 
 

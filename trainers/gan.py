@@ -143,6 +143,7 @@ class GANTrainer(Trainer):
 
     def auxiliary_update(self, tape: tf.GradientTape, logs: dict[str, tf.Tensor]) -> None:
         """Update networks trained alongside the generators from the same tape (SCoGAN's encoder)."""
+        return None  # a body that is only a docstring trips AutoGraph's converter
 
     @property
     def has_auxiliary(self) -> bool:
@@ -168,7 +169,8 @@ class GANTrainer(Trainer):
             decay = l2_weight_decay(self._g_decayed, config.weight_decay)
             total += decay
         self._apply(self.g_optimizer, total, tape, variables, self.generator.shared_variables)
-        self.auxiliary_update(tape, logs)
+        if self.has_auxiliary:
+            self.auxiliary_update(tape, logs)
         del tape
         metrics.update(logs)
         metrics["g_total"] = total
