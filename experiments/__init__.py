@@ -38,11 +38,19 @@ class Preset:
     published: dict[str, float] = field(default_factory=dict)
     classifier: str | None = None
 
-    def arguments(self, scale: str) -> list[str]:
-        """The main.py arguments of this preset at ``scale`` (``full`` or ``cpu``)."""
+    def merged(self, scale: str) -> dict[str, object]:
+        """The options of this preset at ``scale`` (``full`` or ``cpu``)."""
         if scale not in ("full", "cpu"):
             raise ValueError(f"unknown scale {scale!r}; valid choices: full, cpu")
-        merged = {**self.options, **(self.full if scale == "full" else self.cpu)}
+        return {**self.options, **(self.full if scale == "full" else self.cpu)}
+
+    def option(self, scale: str, name: str) -> object:
+        """One option at ``scale`` (None when the preset leaves it to main.py's default)."""
+        return self.merged(scale).get(name)
+
+    def arguments(self, scale: str) -> list[str]:
+        """The main.py arguments of this preset at ``scale`` (``full`` or ``cpu``)."""
+        merged = self.merged(scale)
         args: list[str] = []
         for key, value in merged.items():
             if value is True:

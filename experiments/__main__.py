@@ -2,13 +2,15 @@
 
     python -m experiments list [TABLE]
     python -m experiments run PRESET [PRESET ...] --scale cpu [--runs_dir runs/experiments] [--data_dir D]
-    python -m experiments table TABLE --scale cpu [--runs_dir runs/experiments]
+    python -m experiments table TABLE --scale cpu [--runs_dir runs/experiments] [--samples_to docs/images/results --link_from docs]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -50,9 +52,14 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
     return run_dir
 
 
-def markdown_table(table: str, scale: str, runs_dir: Path) -> str:
+def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | None = None,
+                   link_from: Path = Path(".")) -> str:
     """The table laid out like the thesis': rows are measurements, columns configurations;
-    each cell is ``measured (published)``; a row of sample grids follows."""
+    each cell is ``measured (published)``; a row of sample grids follows.
+
+    ``samples_to``: copy each run's final grid there (``<table>_<column>.png``), e.g. into
+    the repository's docs, and link the copies by their path relative to ``link_from``.
+    """
     layout = TABLES[table]
     presets = presets_of(table)
     header = "| Configuration | " + " | ".join(p.column for p in presets) + " |"
@@ -65,7 +72,9 @@ def markdown_table(table: str, scale: str, runs_dir: Path) -> str:
 
     def cell(p: Preset, key: str) -> str:
         value = metrics[p.name].get(key)
-        published = p.published.get(key) if scale == "full" or p.published else None
+        # The thesis' number only where this scale trains on the thesis' dataset.
+        same_data = p.option(scale, "cogan_data") == p.option("full", "cogan_data")
+        published = p.published.get(key) if same_data else None
         text = "—" if value is None else f"{value:.4f}"
         return f"{text} ({published:.4f})" if published is not None else text
 
@@ -75,9 +84,20 @@ def markdown_table(table: str, scale: str, runs_dir: Path) -> str:
     lines.append("| Wall time | " + " | ".join(
         f"{info[p.name]['train_seconds'] / 60:.0f} min" if info[p.name] else "—" for p in presets) + " |")
     lines.append("| Samples | " + " | ".join(
-        f"![{p.column}]({run_dir_of(runs_dir, scale, p.name) / 'samples' / 'final.png'})" for p in presets) + " |")
+        f"![{p.column}]({sample_link(p, scale, runs_dir, samples_to, link_from)})" for p in presets) + " |")
     lines += ["", "Cells: measured here (published in the thesis, where it has the number). " + str(layout["note"]), ""]
     return "\n".join(lines)
+
+
+def sample_link(preset: Preset, scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) -> str:
+    """Where the table links the preset's final sample grid (copied to ``samples_to`` if given)."""
+    grid = run_dir_of(runs_dir, scale, preset.name) / "samples" / "final.png"
+    if samples_to is None or not grid.exists():
+        return str(grid)
+    samples_to.mkdir(parents=True, exist_ok=True)
+    copy = samples_to / f"{preset.name.replace('/', '_')}_{scale}.png"
+    shutil.copyfile(grid, copy)
+    return os.path.relpath(copy, link_from)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in (runner, tabler):
         p.add_argument("--scale", choices=("cpu", "full"), default="cpu")
         p.add_argument("--runs_dir", default="runs/experiments")
+    tabler.add_argument("--samples_to", type=Path, default=None,
+                        help="copy the runs' final sample grids into this folder and link the copies")
+    tabler.add_argument("--link_from", type=Path, default=Path("."),
+                        help="folder of the markdown file, for relative links to the copied grids")
     runner.add_argument("--data_dir", default=None, help="passed to main.py")
     runner.add_argument("--num_pairs", type=int, default=3000,
                         help="generated pairs per metric when evaluating (the thesis: 30,000-50,000)")
@@ -105,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     runs_dir = Path(args.runs_dir)
     if args.command == "table":
-        print(markdown_table(args.table, args.scale, runs_dir))
+        print(markdown_table(args.table, args.scale, runs_dir, args.samples_to, args.link_from))
         return 0
     extra = ["--data_dir", args.data_dir] if args.data_dir else []
     names = []

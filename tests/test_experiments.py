@@ -32,3 +32,26 @@ def test_table_of_unfinished_runs_shows_published_numbers(tmp_path):
     text = markdown_table("table5_1", "cpu", tmp_path)
     assert "| Configuration | CoGAN | FR | SL | CC | PL |" in text
     assert "| Gen. domain 1 vs Gen. domain 2 | — (0.1026) | — (0.1227)" in text
+
+
+def test_published_numbers_are_hidden_where_the_cpu_scale_changes_the_dataset(tmp_path):
+    assert PRESETS.get("table5_2/cogan").option("cpu", "cogan_data") == "mnist2mnistm"
+    text = markdown_table("table5_2", "cpu", tmp_path)
+    assert "(0.3400)" not in text
+    assert "(0.3400)" in markdown_table("table5_2", "full", tmp_path)
+
+
+def test_table_copies_finished_grids_and_links_them_relatively(tmp_path):
+    import json
+
+    run = tmp_path / "runs" / "cpu" / "table5_1" / "cogan"
+    (run / "samples").mkdir(parents=True)
+    (run / "samples" / "final.png").write_bytes(b"png")
+    (run / "metrics.json").write_text(json.dumps({"lpips_gen1_gen2": 0.25, "iteration": 1000}))
+    (run / "preset.json").write_text(json.dumps({"train_seconds": 300.0}))
+    docs = tmp_path / "docs"
+    text = markdown_table("table5_1", "cpu", tmp_path / "runs", docs / "images", docs)
+    assert (docs / "images" / "table5_1_cogan_cpu.png").read_bytes() == b"png"
+    assert "![CoGAN](images/table5_1_cogan_cpu.png)" in text
+    assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (0.1026) |" in text
+    assert "| Wall time | 5 min |" in text
