@@ -102,8 +102,9 @@ def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     if not config.dir:
         raise UsageError("--mode evaluate needs --dir RUN")
     saved = load_run_config(config.dir)
-    if "data_dir" in given or "data_source" in given:
-        saved = saved.replace(data_dir=config.data_dir, data_source=config.data_source)
+    # Where the data lives may differ on the evaluating machine; each given option replaces
+    # only its own saved value.
+    saved = saved.replace(**{k: getattr(config, k) for k in ("data_dir", "data_source") if k in given})
     names = [m.strip() for m in config.metrics.split(",") if m.strip()]
     if saved.gan_type == "classifier" and "metrics" not in given:
         names = ["classifier_accuracy"]  # a classifier run has no generators to score

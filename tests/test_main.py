@@ -67,3 +67,14 @@ def test_impossible_sharing_states_the_range(tmp_path, capsys):
 def test_evaluate_needs_a_run(tmp_path, capsys):
     assert main.main(["--mode", "evaluate", "--dir", str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_evaluate_replaces_only_the_data_options_given(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    assert main.main([*TINY, "--iterations", "1", "--dir", str(run)]) == 0
+    seen = []
+    load = main.load_task_for
+    monkeypatch.setattr(main, "load_task_for", lambda config: seen.append(config) or load(config))
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "20",
+                      "--data_dir", str(tmp_path / "elsewhere")]) == 0
+    assert (seen[-1].data_dir, seen[-1].data_source) == (str(tmp_path / "elsewhere"), "bundled")
