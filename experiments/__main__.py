@@ -83,16 +83,20 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
     lines.append("| Iterations | " + " | ".join(str(metrics[p.name].get("iteration", "—")) for p in presets) + " |")
     lines.append("| Wall time | " + " | ".join(
         f"{info[p.name]['train_seconds'] / 60:.0f} min" if info[p.name] else "—" for p in presets) + " |")
+    links = [sample_link(p, scale, runs_dir, samples_to, link_from) for p in presets]
     lines.append("| Samples | " + " | ".join(
-        f"![{p.column}]({sample_link(p, scale, runs_dir, samples_to, link_from)})" for p in presets) + " |")
+        f"![{p.column}]({link})" if link else "—" for p, link in zip(presets, links)) + " |")
     lines += ["", "Cells: measured here (published in the thesis, where it has the number). " + str(layout["note"]), ""]
     return "\n".join(lines)
 
 
-def sample_link(preset: Preset, scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) -> str:
-    """Where the table links the preset's final sample grid (copied to ``samples_to`` if given)."""
+def sample_link(preset: Preset, scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) -> str | None:
+    """Where the table links the preset's final sample grid (copied to ``samples_to`` if
+    given); None when the run has none yet."""
     grid = run_dir_of(runs_dir, scale, preset.name) / "samples" / "final.png"
-    if samples_to is None or not grid.exists():
+    if not grid.exists():
+        return None
+    if samples_to is None:
         return str(grid)
     samples_to.mkdir(parents=True, exist_ok=True)
     copy = samples_to / f"{preset.name.replace('/', '_')}_{scale}.png"

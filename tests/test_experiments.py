@@ -32,6 +32,7 @@ def test_table_of_unfinished_runs_shows_published_numbers(tmp_path):
     text = markdown_table("table5_1", "cpu", tmp_path)
     assert "| Configuration | CoGAN | FR | SL | CC | PL |" in text
     assert "| Gen. domain 1 vs Gen. domain 2 | — (0.1026) | — (0.1227)" in text
+    assert "| Samples | — | — | — | — | — |" in text
 
 
 def test_published_numbers_are_hidden_where_the_cpu_scale_changes_the_dataset(tmp_path):
