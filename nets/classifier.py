@@ -75,12 +75,13 @@ def build_classifier(image_shape: tuple[int, int, int], num_outputs: int, multi_
     return CLASSIFIERS.get("attributes" if multi_label else "digits")(image_shape, options, num_outputs)
 
 
-def load_classifier(path: str | Path | None, image_shape: tuple[int, int, int], num_outputs: int,
+def load_classifier(path: str | Path | None, image_shape: tuple[int, int, int], num_outputs: int | None,
                     what: str = "the classifier") -> keras.Model:
-    """A saved classifier (``--classifier_path``), checked against the task it will judge.
+    """A saved classifier (``--classifier_path``), frozen and checked against the task it will judge.
 
     Raises ConfigurationError when there is no path or file, or when its input shape or
-    number of outputs does not fit ``image_shape`` / ``num_outputs``.
+    number of outputs does not fit ``image_shape`` / ``num_outputs`` (None: any number,
+    for tasks without labels of their own).
     """
     if not path:
         raise ConfigurationError(f"{what} needs --classifier_path (train one with python main.py "
@@ -93,7 +94,7 @@ def load_classifier(path: str | Path | None, image_shape: tuple[int, int, int], 
         raise ConfigurationError(f"classifier {path} reads images of shape {expected}; this task's "
                                  f"images are {tuple(image_shape)}")
     outputs = model.output_shape[-1]
-    if outputs != num_outputs:
+    if num_outputs is not None and outputs != num_outputs:
         raise ConfigurationError(f"classifier {path} has {outputs} outputs; this task has {num_outputs} "
                                  "classes (labels)")
     model.trainable = False

@@ -26,12 +26,11 @@ Defaults for ``--gan_type scogan`` follow the thesis: WGAN loss, gradient penalt
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
-import keras
 import tensorflow as tf
 
 from nets import DISCRIMINATORS, resolve_architecture
+from nets.classifier import load_classifier
 from nets.encoder import build_encoder
 from nets.vgg import check_layers, gram_matrix, vgg16_features
 from penalties.generator import (
@@ -46,22 +45,6 @@ from trainers.cogan import CoGANTrainer
 from utils.config import ConfigurationError
 
 FEATURE_LAYERS_DEFAULT = 3  # thesis Sec. 4.1: K = 3
-
-
-def load_classifier(path: str | None, image_shape: tuple[int, int, int]) -> keras.Model:
-    """The frozen pretrained classifier of the semantic loss (images in [-1, 1] -> probabilities)."""
-    if not path:
-        raise ConfigurationError("--semantic_loss needs --classifier_path (train one with "
-                                 "python main.py --gan_type classifier --cogan_data ...)")
-    if not Path(path).is_file():
-        raise ConfigurationError(f"--classifier_path {path} does not exist")
-    model = keras.models.load_model(path, compile=False)
-    expected = tuple(model.input_shape[1:])
-    if len(expected) != 3 or any(e is not None and e != s for e, s in zip(expected, image_shape)):
-        raise ConfigurationError(f"classifier {path} reads images of shape {expected}; this task's "
-                                 f"images are {tuple(image_shape)}")
-    model.trainable = False
-    return model
 
 
 def _layer_list(text: str) -> list[str]:
@@ -84,7 +67,8 @@ class SCoGANTrainer(CoGANTrainer):
             self.feature_layers, skipped = 0, [*skipped, "--gen_penalty feature (--penalty_weight_g 0)"]
         if config.semantic_loss:
             if config.semantic_weight > 0:
-                self.classifier = load_classifier(config.classifier_path, task.image_shapes[0])
+                self.classifier = load_classifier(config.classifier_path, task.image_shapes[0],
+                                                  task.num_classes or None, "--semantic_loss")
             else:
                 skipped.append("--semantic_loss (--semantic_weight 0)")
         if config.use_cycle:
