@@ -1,6 +1,6 @@
 """Short CPU runs, one per dataset family, whose final sample grids illustrate the README.
 
-    python tools/make_sample_grids.py --data_dir ../shared/datasets [--runs_dir runs/grids] [NAME ...]
+    python tools/make_sample_grids.py --data_dir DATA [--runs_dir runs/grids] [NAME ...]
 
 Each run trains a CoGAN with the command listed in ``GRIDS`` (the CPU-sized defaults of
 ``main.py`` plus the options shown), then copies ``RUN/samples/final.png`` to

@@ -4,7 +4,7 @@ Every field is a command-line option of the same name (``--field_name``), with t
 help text kept next to the field. Option names follow the thesis framework so its
 users feel at home; its old names are accepted as aliases (``--epochs`` for
 ``--iterations``, ``--disc_penalty`` for ``--penalty``). Boolean options are real
-flags (``--resume``), never ``type=bool``.
+flags (``--resume``, argparse ``store_true``), so a value cannot be mistaken for "on".
 """
 
 from __future__ import annotations
