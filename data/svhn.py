@@ -98,18 +98,16 @@ def pruned_indices(images: np.ndarray, classifier_path: str, cache: Path,
     The classifier (a ``.keras`` model) reads float32 NHWC images in [-1, 1] and outputs
     10 class probabilities (or logits: outputs that are not a distribution get a softmax).
     """
-    if not Path(classifier_path).is_file():
+    if not Path(classifier_path).is_file():  # before hashing it for the cache name
         raise ConfigurationError(f"--classifier_path {classifier_path} does not exist")
     cache_file = cache / f"svhn_pruned_{file_digest(classifier_path)}_{len(images)}_{threshold:g}.npz"
     if cache_file.exists():
         with np.load(cache_file) as archive:
             return archive["keep"]
-    import keras
+    from nets.classifier import load_classifier
 
-    model = keras.models.load_model(classifier_path, compile=False)
+    model = load_classifier(classifier_path, images.shape[1:], 10, "pruning SVHN")
     probabilities = np.asarray(model.predict(images.astype(np.float32) / 127.5 - 1.0, batch_size=512, verbose=0))
-    if probabilities.ndim != 2 or probabilities.shape[1] != 10:
-        raise ConfigurationError(f"{classifier_path}: expected 10 class outputs, got shape {probabilities.shape}")
     if probabilities.min() < 0 or not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3):
         shifted = np.exp(probabilities - probabilities.max(axis=1, keepdims=True))
         probabilities = shifted / shifted.sum(axis=1, keepdims=True)

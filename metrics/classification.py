@@ -46,6 +46,7 @@ def classify_domain(model, domain: Domain, batch_size: int = PREDICT_BATCH) -> n
 
 
 def require_labels(task: Task, what: str) -> None:
+    """ConfigurationError unless ``task`` has labelled images (for ``what`` needs them)."""
     if task.num_classes == 0 or not any(d.labels is not None for d in task.domains):
         raise ConfigurationError(f"{what} needs a task with class labels; {task.name!r} has none "
                                  "(labelled tasks: the digit tasks, mnist2svhn, mnist2mnistm, "

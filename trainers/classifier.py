@@ -34,6 +34,7 @@ import tensorflow as tf
 from data.pipeline import AUTOTUNE, labelled_batches
 from data.task import Task
 from losses.classification import classification_loss
+from metrics.classification import require_labels
 from nets.classifier import build_classifier
 from nets.layers import NetOptions
 from trainers.base import Trainer, make_optimizer, seed_states
@@ -53,8 +54,7 @@ class ClassifierTrainer(Trainer):
 
     def build(self) -> None:
         config, task = self.config, self.task
-        if task.num_classes == 0 or not any(d.labels is not None for d in task.domains):
-            raise ConfigurationError(f"--gan_type classifier needs labelled images; task {task.name!r} has no labels")
+        require_labels(task, "--gan_type classifier (it needs labelled images)")
         if len(set(task.image_shapes)) != 1:
             raise ConfigurationError(f"all domains must have the same image shape, got {task.image_shapes}")
         train_domains, self.evaluation_domains = task.classification_split()
