@@ -24,7 +24,8 @@ def run_dir_of(runs_dir: Path, scale: str, name: str) -> Path:
 
 def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num_pairs: int = 3000) -> Path:
     """Train (or finish training) and evaluate one preset on ``num_pairs`` pairs; returns
-    its run directory."""
+    its run directory. A preset already finished (its ``preset.json`` written) is left as
+    it is; ``train_seconds`` there is the training time of the call that finished it."""
     import main
 
     arguments = preset.arguments(scale)
@@ -32,6 +33,9 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
         classifier_dir = run_preset(PRESETS.get(preset.classifier), scale, runs_dir, extra, num_pairs)
         arguments += ["--classifier_path", str(classifier_dir / "classifier.keras")]
     run_dir = run_dir_of(runs_dir, scale, preset.name)
+    record = run_dir / "preset.json"
+    if record.exists():  # trained and evaluated before (e.g. a classifier several presets need)
+        return run_dir
     began = time.time()
     if (run_dir / "config.json").exists():
         code = main.main(["--dir", str(run_dir), "--resume", *extra])
@@ -44,11 +48,8 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
                       "--num_pairs", str(num_pairs), *extra])
     if code:
         raise SystemExit(f"evaluating {preset.name} failed (exit {code})")
-    record = run_dir / "preset.json"
-    info = json.loads(record.read_text()) if record.exists() else {"train_seconds": 0.0}
-    info.update(preset=preset.name, scale=scale, arguments=arguments)
-    info["train_seconds"] = info.get("train_seconds", 0.0) + seconds
-    record.write_text(json.dumps(info, indent=2))
+    record.write_text(json.dumps(dict(preset=preset.name, scale=scale, arguments=arguments,
+                                      train_seconds=seconds), indent=2))
     return run_dir
 
 

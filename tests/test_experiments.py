@@ -56,3 +56,19 @@ def test_table_copies_finished_grids_and_links_them_relatively(tmp_path):
     assert "![CoGAN](images/table5_1_cogan_cpu.png)" in text
     assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (0.1026) |" in text
     assert "| Wall time | 5 min |" in text
+
+
+def test_a_finished_preset_is_neither_retrained_nor_reevaluated(tmp_path, monkeypatch):
+    import main
+    from experiments.__main__ import run_preset
+
+    run = tmp_path / "cpu" / "table5_1" / "classifier"
+    run.mkdir(parents=True)
+    (run / "preset.json").write_text('{"train_seconds": 90.0}')
+
+    def refuse(argv):
+        raise AssertionError(f"main.main called with {argv}")
+
+    monkeypatch.setattr(main, "main", refuse)
+    assert run_preset(PRESETS.get("table5_1/classifier"), "cpu", tmp_path, []) == run
+    assert (run / "preset.json").read_text() == '{"train_seconds": 90.0}'
