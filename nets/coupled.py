@@ -12,9 +12,10 @@ all domains that use it, and one optimizer update per step.
 
 BatchNorm in shared layers: the generator's shared trunk runs once on the common z
 batch, so all domains see the same normalisation. A shared discriminator layer is
-called once per domain and per real/fake batch: in training each call normalises
-with its own batch statistics, and the single set of moving statistics (used only
-at inference) is updated by every call, i.e. it averages over the domains.
+called once per domain; the trainers give it that domain's real and generated images
+as one batch, so in training each call normalises with the statistics of that joint
+batch, and the single set of moving statistics (used only at inference) is updated by
+every call, i.e. it averages over the domains.
 """
 
 from __future__ import annotations

@@ -173,3 +173,45 @@ def test_config_json_round_trip(edge_task, tmp_path):
     path.write_text(config.to_json())
     assert Config.load(path) == config
     assert json.loads(path.read_text())["weight_decay"] == 0.001
+
+
+def _smooth_face_task(size=16, n=64):
+    """Two domains of smooth colour blobs (nothing like the generators' initial output)."""
+    from data.task import Domain, Task
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:size, :size] / size
+    domains = []
+    for d in range(2):
+        centres = rng.uniform(0.3, 0.7, (n, 2, 1, 1))
+        blob = np.exp(-((yy - centres[:, 0]) ** 2 + (xx - centres[:, 1]) ** 2) * 8)
+        colour = rng.uniform(0.3, 1.0, (n, 1, 1, 3))
+        images = (255 * blob[..., None] * colour).astype(np.uint8)
+        domains.append(Domain(f"blobs{d}", (size, size, 3), images=images))
+    return Task("blobs", tuple(domains))
+
+
+class _SeparateBatches(CoGANTrainer):
+    """The rejected design: D_i on an all-real batch, then on an all-fake batch."""
+
+    def real_and_fake_logits(self, real, fakes):
+        return self.discriminator(real, training=True), self.discriminator(fakes, training=True)
+
+
+@pytest.mark.parametrize("trainer_class, learns", [(CoGANTrainer, True), (_SeparateBatches, False)])
+def test_batchnorm_discriminator_learns_only_from_joint_real_and_fake_batches(trainer_class, learns, tmp_path):
+    # The face D ends in Dense, BatchNorm, PReLU, Dense(1): on an all-real or all-fake batch
+    # the BatchNorm fixes the statistics of what the logit sees, so D cannot tell the batches apart.
+    task = _smooth_face_task()
+    config = tiny_config(cogan_data="folders", g_arch="faces", d_arch="faces", width=0.25, batch_size=16,
+                         weight_decay=0.0, disc_norm="batch")
+    trainer = trainer_class(config, task, tmp_path)
+    assert trainer._d_batch_norm
+    from data import training_batches
+
+    batches = iter(training_batches(task.domains, config.batch_size, 0, 1))
+    step = tf.function(trainer.discriminator_step)
+    losses = [step([b[0] for b in next(batches)]) for _ in range(60)]
+    late = np.mean([[float(m["d_loss/1"]), float(m["d_loss/2"])] for m in losses[-10:]])
+    chance = 2 * np.log(2)
+    assert (late < 0.5 * chance) if learns else (late > 0.8 * chance), late

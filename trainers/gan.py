@@ -10,10 +10,13 @@ One step (Goodfellow et al. 2014, Algorithm 1; Gulrajani et al. 2017, Algorithm 
   then with fresh z:
       L_G = sum_i loss_G(D_i(G_i(z))) + regularisers + c * sum ||w_G||^2
       one optimizer update of all generator weights
+D_i sees x_i and G_i(z) as one concatenated batch (``real_and_fake_logits``), so its
+BatchNorm layers, if any, normalise real and generated images together.
 """
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from losses import get_loss
@@ -68,6 +71,11 @@ class GANTrainer(Trainer):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self._g_decayed = decayed_variables(self.generator.trainable_variables)
         self._d_decayed = decayed_variables(self.discriminator.trainable_variables)
+        # The generator step shows D a joint real+fake batch too when D's statistics depend
+        # on the batch; without BatchNorm the fakes alone give the same logits, cheaper.
+        self._d_batch_norm = any(
+            isinstance(layer, keras.layers.BatchNormalization) for layer in self.discriminator.model.layers
+        )
 
     def trackables(self) -> dict[str, object]:
         return {
@@ -102,6 +110,20 @@ class GANTrainer(Trainer):
         optimizer.apply_gradients(zip(gradients, variables))
 
     # -- the step ---------------------------------------------------------------------------
+    def real_and_fake_logits(
+        self, real: list[tf.Tensor], fakes: list[tf.Tensor],
+    ) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
+        """Each D_i in training mode on ONE batch holding domain i's real and generated images.
+
+        As the CoGAN code does (it concatenates them). With BatchNorm in a discriminator,
+        separate all-real and all-fake batches would each be normalised to the same
+        statistics, so a BatchNorm just before the logit leaves D blind to which batch it
+        sees (measured: the face nets' D stayed at chance and G learnt noise).
+        """
+        n = tf.shape(real[0])[0]
+        logits = self.discriminator([tf.concat([r, f], 0) for r, f in zip(real, fakes)], training=True)
+        return [x[:n] for x in logits], [x[n:] for x in logits]
+
     def discriminator_step(self, real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
         config = self.config
         batch = tf.shape(real[0])[0]
@@ -109,8 +131,7 @@ class GANTrainer(Trainer):
         variables = self.discriminator.trainable_variables
         metrics = {}
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fakes, training=True)
+            real_logits, fake_logits = self.real_and_fake_logits(real, fakes)
             total = 0.0
             for d, (rl, fl) in enumerate(zip(real_logits, fake_logits), start=1):
                 loss = self.loss.discriminator(rl, fl)
@@ -156,7 +177,10 @@ class GANTrainer(Trainer):
         metrics = {}
         with tf.GradientTape(persistent=self.has_auxiliary) as tape:
             fakes, features = self.generator_outputs(z)
-            fake_logits = self.discriminator(fakes, training=True)
+            if self._d_batch_norm:
+                _, fake_logits = self.real_and_fake_logits(real, fakes)
+            else:
+                fake_logits = self.discriminator(fakes, training=True)
             total = 0.0
             for d, fl in enumerate(fake_logits, start=1):
                 loss = self.loss.generator(fl)
