@@ -267,7 +267,7 @@ def test_classifier_defaults_on_the_command_line():
     assert (config.lr_d, config.b1) == (1e-3, 0.9)
     config, _ = parse_config(["--gan_type", "classifier", "--lr_d", "0.01"])
     assert config.lr_d == 0.01
-    assert parse_config([])[0].lr_d == 2e-4
+    assert parse_config([])[0].lr_d == 5e-4
 
 
 # -- pair class agreement ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ ITERATIONS = 400
 def _scores(task, tmp_path, shared_layers):
     config = tiny_config(width=0.125, batch_size=32, iterations=ITERATIONS, shared_layers=shared_layers,
                          weight_init="xavier", weight_decay=0.0005,
+                         lr_d=2e-4, lr_g=2e-4,
                          d_shared_layers=shared_layers and 3, images_while_training=0,
                          log_every=50, checkpoint_every=ITERATIONS)
     trainer = CoGANTrainer(config, task, tmp_path)

@@ -204,11 +204,14 @@ def test_bad_scogan_options_are_clear_errors(edge_task, tmp_path, classifier_pat
 def test_scogan_defaults_follow_the_thesis_unless_given():
     config, _ = parse_config(["--gan_type", "scogan"])
     assert (config.loss, config.penalty, config.disc_iters, config.noise_type) == ("wgan", "wgan-gp", 5, "uniform")
-    assert (config.b1, config.b2, config.lr_g) == (0.5, 0.999, 2e-4)  # DCGAN Adam
+    assert (config.b1, config.b2, config.lr_d, config.lr_g) == (0.5, 0.999, 2e-4, 2e-4)  # DCGAN Adam
     config, _ = parse_config(["--gan_type", "scogan", "--loss", "ce", "--disc_iters", "2"])
     assert (config.loss, config.penalty, config.disc_iters) == ("ce", "wgan-gp", 2)
     config, _ = parse_config([])
     assert (config.loss, config.penalty, config.disc_iters) == ("ce", "none", 1)
+    assert (config.lr_d, config.lr_g) == (5e-4, 5e-4)  # the CPU-sized default run's
+    config, _ = parse_config(["--gan_type", "scogan", "--lr_g", "1e-3"])
+    assert (config.lr_d, config.lr_g) == (2e-4, 1e-3)
 
 
 def test_coupling_flags_need_scogan(tmp_path, capsys):
