@@ -50,14 +50,18 @@ class Preset:
 
     def arguments(self, scale: str) -> list[str]:
         """The main.py arguments of this preset at ``scale`` (``full`` or ``cpu``)."""
-        merged = self.merged(scale)
-        args: list[str] = []
-        for key, value in merged.items():
-            if value is True:
-                args.append(f"--{key}")
-            elif value is not False and value is not None:
-                args += [f"--{key}", str(value)]
-        return args
+        return to_arguments(self.merged(scale))
+
+
+def to_arguments(options: dict[str, object]) -> list[str]:
+    """main.py arguments for option values by field name (flags for True; False/None left out)."""
+    args: list[str] = []
+    for key, value in options.items():
+        if value is True:
+            args.append(f"--{key}")
+        elif value is not False and value is not None:
+            args += [f"--{key}", str(value)]
+    return args
 
 
 PRESETS: Registry[Preset] = Registry("preset")

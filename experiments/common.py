@@ -23,7 +23,8 @@ FULL_DIGITS = dict(width=1.0, batch_size=128)
 CPU_DIGITS = dict(width=0.25, batch_size=32, iterations=1000, loss="ce", penalty="none", disc_iters=1)
 FULL_FACES = dict(width=1.0, batch_size=64, image_size=128)
 # Faces at CPU scale also upsample by resize-then-convolve and drop D's normalisation
-# (measured: transposed convolutions stay stuck on a checkerboard at width 0.125, README).
+# (measured at width 0.125: transposed convolutions stayed on a checkerboard, and BatchNorm
+# in D left colour blobs after 600 iterations; README, Sample grids).
 CPU_FACES = dict(width=0.125, batch_size=16, image_size=64, iterations=600, upsample="resize", disc_norm="none")
 
 LPIPS_ROWS = [

@@ -2,8 +2,8 @@
 
     python tools/make_sample_grids.py --data_dir DATA [--runs_dir runs/grids] [NAME ...]
 
-Each run trains a CoGAN with the command listed in ``GRIDS`` (the CPU-sized defaults of
-``main.py`` plus the options shown), then copies ``RUN/samples/final.png`` to
+Each run trains a CoGAN with ``main.py`` and the options listed in ``GRIDS`` (the task, and
+the presets' CPU scale from ``experiments.common``), then copies ``RUN/samples/final.png`` to
 ``docs/images/<name>.png`` and records the options and wall time in
 ``docs/images/grids.json``. A finished run is not trained again. The ``folders`` grid reads
 two folders of real CelebA faces (women, men) that this tool links from
@@ -22,11 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DIGITS = ["--width", "0.25", "--batch_size", "32", "--iterations", "1000"]
-# Resize-then-convolve upsampling and no normalisation in D: at this size the transposed
-# convolutions stay stuck on a checkerboard and BatchNorm in D slows it down (README, Faces).
-FACES = ["--width", "0.125", "--batch_size", "16", "--image_size", "64", "--iterations", "600",
-         "--upsample", "resize", "--disc_norm", "none"]
+from experiments import to_arguments  # noqa: E402
+from experiments.common import CPU_DIGITS, CPU_FACES  # noqa: E402
+
+# The CPU scale of the presets (faces: resize upsampling and no norm in D, see there).
+DIGITS = to_arguments(CPU_DIGITS)
+FACES = to_arguments(CPU_FACES)
 # name -> main.py options (besides --data_dir and --dir).
 GRIDS: dict[str, list[str]] = {
     "mnist2edge": ["--cogan_data", "mnist2edge", *DIGITS],
