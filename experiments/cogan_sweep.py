@@ -6,7 +6,9 @@ from experiments import Preset, register, register_table
 from experiments.common import CPU_DIGITS, DCGAN
 
 register_table("cogan_sweep", "CoGAN paper: pixel agreement vs shared layers",
-               [("Pixel agreement", "pixel_agreement"), ("Shuffled pairs", "pixel_agreement_shuffled")],
+               [("Pixel agreement", "pixel_agreement"), ("Shuffled pairs", "pixel_agreement_shuffled"),
+                ("Stroke agreement", "stroke_agreement"),
+                ("Stroke agreement, shuffled pairs", "stroke_agreement_shuffled")],
                note="Published numbers are only plotted in the paper (Figure 3), not tabulated.")
 
 for data in ("mnist2edge", "mnist2negative"):

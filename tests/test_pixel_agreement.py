@@ -1,10 +1,10 @@
-"""Pixel agreement against hand-made pairs."""
+"""Pixel agreement and stroke agreement against hand-made pairs."""
 
 import numpy as np
 import pytest
 
 from data.digit_tasks import edges, identity, negative
-from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores
+from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores, stroke_agreement
 
 
 def _digits(n, seed=0):
@@ -43,6 +43,27 @@ def test_scores_of_a_perfectly_coupled_fake_generator_beat_shuffled():
     scores = pixel_agreement_scores(generate, (identity, edges), 200)
     assert scores["pixel_agreement"] == pytest.approx(1.0)
     assert scores["pixel_agreement_shuffled"] < 0.9
+    assert scores["stroke_agreement"] == pytest.approx(1.0)
+    assert scores["stroke_agreement_shuffled"] < 0.5
+
+
+def test_stroke_agreement_by_hand():
+    # identity; on-pixels: g1 at (0,0),(0,1); g2 at (0,1),(1,1) -> both 1, either 3
+    g1 = np.array([[[[1.0], [1.0]], [[-1.0], [-1.0]]]], np.float32)
+    g2 = np.array([[[[-1.0], [1.0]], [[-1.0], [1.0]]]], np.float32)
+    assert stroke_agreement(g1, g2, identity)[0] == pytest.approx(1 / 3)
+    assert pixel_agreement(g1, g2, identity)[0] == pytest.approx(0.5)
+    # two blank images agree on their (absent) strokes
+    blank = -np.ones((1, 2, 2, 1), np.float32)
+    assert stroke_agreement(blank, blank, identity)[0] == pytest.approx(1.0)
+
+
+def test_a_blank_generator_scores_high_pixel_but_zero_stroke_agreement():
+    """Why stroke agreement exists: background dominates the paper's score on edges."""
+    g1 = _digits(50)
+    blank = -np.ones_like(g1)
+    assert np.mean(pixel_agreement(g1, blank, edges)) > 0.6
+    np.testing.assert_allclose(stroke_agreement(g1, blank, edges), 0.0)
 
 
 def test_tasks_without_transform_are_refused():
