@@ -19,7 +19,9 @@ import tensorflow as tf  # noqa: E402
 
 from data import DataOptions, load_task, training_batches  # noqa: E402
 from trainers import TRAINERS  # noqa: E402
-from utils.config import Config  # noqa: E402
+from utils.config import Config, field_types  # noqa: E402
+
+FIELD_TYPES = field_types()
 
 
 def main() -> None:
@@ -28,14 +30,14 @@ def main() -> None:
     parser.add_argument("--batch_sizes", default="32,64")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--gan_type", default="cogan")
-    parser.add_argument("--extra", default="", help="extra Config fields, e.g. 'loss=wgan,penalty=wgan-gp,disc_iters=5'")
+    parser.add_argument("--extra", default="", help="extra Config fields, e.g. 'loss=wgan,penalty=wgan-gp,disc_iters=5' or 'd_width=1.0'")
     args = parser.parse_args()
     extra = dict(kv.split("=") for kv in args.extra.split(",") if kv)
     task = load_task("mnist2edge", DataOptions(source="bundled"))
     print(f"{'width':>6} {'batch':>6} {'it/s':>8}  ({args.gan_type}, {extra or 'defaults'})")
     for width in map(float, args.widths.split(",")):
         for batch in map(int, args.batch_sizes.split(",")):
-            fields = {f: type(getattr(Config(), f))(v) if getattr(Config(), f) is not None else int(v) for f, v in extra.items()}
+            fields = {f: FIELD_TYPES[f](v) for f, v in extra.items()}
             config = Config(width=width, batch_size=batch, gan_type=args.gan_type, **fields)
             with tempfile.TemporaryDirectory() as run_dir:
                 trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)

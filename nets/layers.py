@@ -6,6 +6,7 @@ Every factory returns *new* layer objects; sharing is done by the coupled builde
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,9 @@ class NetOptions:
             raise ValueError(f"unknown disc_norm {self.disc_norm!r}; valid choices: {', '.join(NORMS)}")
         if self.upsample not in ("transpose", "resize"):
             raise ValueError(f"unknown upsample {self.upsample!r}; valid choices: transpose, resize")
+
+    def replace(self, **changes) -> NetOptions:
+        return dataclasses.replace(self, **changes)
 
     def channels(self, n: int) -> int:
         """``n`` channels scaled by ``width``, at least 1."""

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from utils.config import Config, build_parser, parse_config
+from utils.config import Config, build_parser, field_types, parse_config
 
 
 def test_help_documents_every_option():
@@ -12,6 +12,16 @@ def test_help_documents_every_option():
     for field in dataclasses.fields(Config):
         assert f"--{field.name}" in text, field.name
         assert field.metadata["help"], field.name
+
+
+def test_field_types_convert_text_values_for_tools():
+    types = field_types()
+    assert set(types) == {f.name for f in dataclasses.fields(Config)}
+    assert types["d_width"]("0.5") == 0.5 and types["shared_layers"]("3") == 3
+    assert types["loss"]("wgan") == "wgan"
+    assert types["resume"]("False") is False and types["resume"]("true") is True
+    with pytest.raises(ValueError, match="true or false"):
+        types["resume"]("0")
 
 
 def test_thesis_aliases():
@@ -28,7 +38,8 @@ def test_boolean_options_are_real_flags():
 
 
 @pytest.mark.parametrize("argv", [["--batch_size", "0"], ["--lr_g", "-1"], ["--noise_type", "cauchy"],
-                                  ["--shared_gradient", "max"], ["--gan_domain", "0"]])
+                                  ["--shared_gradient", "max"], ["--gan_domain", "0"],
+                                  ["--d_width", "0"]])
 def test_bad_values_are_rejected(argv, capsys):
     with pytest.raises(SystemExit):
         parse_config(argv)

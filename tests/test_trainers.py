@@ -42,6 +42,20 @@ def test_generator_update_touches_every_generator_weight_and_no_discriminator_we
     assert all(_changed(g0, g_vars)) and not any(_changed(d0, d_vars))
 
 
+def test_d_width_scales_only_the_discriminators(edge_task, tmp_path):
+    def widths(trainer):
+        g = [v.shape[-1] for v in trainer.generator.trainable_variables if v.path.endswith("kernel")]
+        d = [v.shape[-1] for v in trainer.discriminator.trainable_variables if v.path.endswith("kernel")]
+        return g, d
+
+    same = widths(CoGANTrainer(tiny_config(width=0.125), edge_task, tmp_path / "same"))
+    wide = widths(CoGANTrainer(tiny_config(width=0.125, d_width=1.0), edge_task, tmp_path / "wide"))
+    assert wide[0] == same[0]
+    # Table 3.2 at width 1: conv 20 per domain, then the shared conv 50, dense 500 and logit
+    assert sorted(wide[1]) == [1, 20, 20, 50, 500]
+    assert sorted(same[1]) == [1, 2, 2, 6, 62]
+
+
 def test_each_domain_loss_reaches_shared_weights_and_only_its_own_private_ones(edge_task, tmp_path):
     trainer = CoGANTrainer(tiny_config(shared_layers=3), edge_task, tmp_path)
     z = trainer.noise(8)

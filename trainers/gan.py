@@ -50,6 +50,10 @@ class GANTrainer(Trainer):
             disc_norm=disc_norm, upsample=config.upsample,
         )
 
+    def discriminator_options(self) -> NetOptions:
+        """``net_options`` at the discriminator width (``--d_width``, default ``--width``)."""
+        return self.net_options().replace(width=self.config.d_width or self.config.width)
+
     def build(self) -> None:
         config, task = self.config, self.task
         self.loss = get_loss(config.loss)
@@ -60,7 +64,8 @@ class GANTrainer(Trainer):
             config.noise_dim, options,
         )
         self.discriminator: CoupledDiscriminator = build_discriminators(
-            config.d_arch, task.image_shapes, self.discriminator_shared_layers(), options,
+            config.d_arch, task.image_shapes, self.discriminator_shared_layers(),
+            self.discriminator_options(),
         )
         if len(set(task.image_shapes)) != 1:
             raise ValueError(f"all domains must have the same image shape, got {task.image_shapes}")

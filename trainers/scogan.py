@@ -73,7 +73,7 @@ class SCoGANTrainer(CoGANTrainer):
                 skipped.append("--semantic_loss (--semantic_weight 0)")
         if config.use_cycle:
             if config.cycle_weight > 0:
-                options = self.net_options()
+                options = self.discriminator_options()  # the encoder is D's net with a z head
                 d_arch = resolve_architecture(config.d_arch, task.image_shapes[0])
                 self.encoder = build_encoder(DISCRIMINATORS.get(d_arch)(task.image_shapes[0], options),
                                              task.image_shapes[0], config.noise_dim, options)

@@ -126,6 +126,10 @@ class Config:
                                        type=int)
     width: float = _opt(0.25, "Channel multiplier of every layer: 1.0 is the thesis size; the "
                         "default 0.25 is CPU-sized.", group="networks")
+    d_width: float | None = _opt(None, "Channel multiplier of the discriminators only (default: "
+                                 "--width). The thesis' digit discriminator is small (20, 50 "
+                                 "and 500 units at width 1), so at full width it costs little "
+                                 "on a CPU next to the generators.", group="networks", type=float)
     noise_dim: int = _opt(100, "Length of the latent vector z.", group="networks")
     noise_type: str = _opt("uniform", "Distribution of z: uniform in [-1, 1] or standard normal.",
                            choices=("uniform", "normal"), group="networks")
@@ -192,8 +196,8 @@ class Config:
                 raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
         if self.images_while_training < 0:
             raise ValueError("--images_while_training must be >= 0")
-        for name in ("lr_d", "lr_g", "width", "clip"):
-            if getattr(self, name) <= 0:
+        for name in ("lr_d", "lr_g", "width", "d_width", "clip"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
         for name in ("penalty_weight_d", "penalty_weight_g", "weight_decay", "semantic_weight",
                      "cycle_weight", "content_weight", "style_weight"):
@@ -238,6 +242,22 @@ def _field_type(f: dataclasses.Field) -> Any:
     if f.metadata.get("type") is not None:
         return f.metadata["type"]
     return {"int": int, "float": float}.get(str(f.type), str)
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(f"expected true or false, got {text!r}")
+    return lowered == "true"
+
+
+def field_types() -> dict[str, Any]:
+    """Each Config field's converter from text (``"0.5"`` -> 0.5, ``"false"`` -> False), by name.
+
+    For tools that take ``field=value`` pairs (benchmarks); the command line itself uses
+    real flags for booleans.
+    """
+    return {f.name: _boolean if f.type == "bool" else _field_type(f) for f in dataclasses.fields(Config)}
 
 
 def build_parser() -> argparse.ArgumentParser:
