@@ -39,6 +39,7 @@ __all__ = [
     "NetOptions",
     "build_discriminators",
     "build_generators",
+    "default_discriminator_width",
     "resolve_architecture",
     "resolve_shared",
 ]
@@ -58,6 +59,18 @@ def resolve_architecture(arch: str, image_shape: tuple[int, int, int]) -> str:
 # Image size -> the registered architecture ``auto`` picks (same name for G and D).
 # 64: the face nets with one block fewer at the wide end (see nets.faces).
 AUTO_ARCHITECTURES = {32: "digit", 64: "faces", 128: "faces", 256: "faces"}
+
+
+# Discriminators that are small at the thesis width (digit: 20, 50 and 500 units), so a
+# CPU run can afford them at full size next to a scaled-down generator; on mnist2edge that
+# is what makes a short run couple its pairs (README, "Measured pixel agreement").
+SMALL_DISCRIMINATORS = frozenset({"digit", "rotate"})
+
+
+def default_discriminator_width(arch: str, image_shape: tuple[int, int, int], width: float) -> float:
+    """The discriminator width when ``--d_width`` is not given: at least the thesis width
+    (1.0) for ``SMALL_DISCRIMINATORS``, otherwise ``width`` (the generators')."""
+    return max(1.0, width) if resolve_architecture(arch, image_shape) in SMALL_DISCRIMINATORS else width
 
 
 def build_generators(

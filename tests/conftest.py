@@ -25,7 +25,7 @@ def shared_datasets() -> Path:
 
 def tiny_config(**changes) -> Config:
     """A configuration small enough for a CPU test step (a few ms per iteration)."""
-    base = dict(width=0.0625, batch_size=8, iterations=4, log_every=2, checkpoint_every=2,
+    base = dict(width=0.0625, d_width=0.0625, batch_size=8, iterations=4, log_every=2, checkpoint_every=2,
                 images_while_training=2, data_source="bundled", num_pairs=64)
     base.update(changes)
     return Config(**base)

@@ -48,12 +48,23 @@ def test_d_width_scales_only_the_discriminators(edge_task, tmp_path):
         d = [v.shape[-1] for v in trainer.discriminator.trainable_variables if v.path.endswith("kernel")]
         return g, d
 
-    same = widths(CoGANTrainer(tiny_config(width=0.125), edge_task, tmp_path / "same"))
+    same = widths(CoGANTrainer(tiny_config(width=0.125, d_width=0.125), edge_task, tmp_path / "same"))
     wide = widths(CoGANTrainer(tiny_config(width=0.125, d_width=1.0), edge_task, tmp_path / "wide"))
-    assert wide[0] == same[0]
+    default = widths(CoGANTrainer(tiny_config(width=0.125, d_width=None), edge_task, tmp_path / "default"))
+    assert wide[0] == same[0] == default[0]
     # Table 3.2 at width 1: conv 20 per domain, then the shared conv 50, dense 500 and logit
-    assert sorted(wide[1]) == [1, 20, 20, 50, 500]
+    assert sorted(wide[1]) == sorted(default[1]) == [1, 20, 20, 50, 500]
     assert sorted(same[1]) == [1, 2, 2, 6, 62]
+
+
+def test_default_discriminator_width_is_the_thesis_width_only_for_small_discriminators():
+    from nets import default_discriminator_width
+
+    assert default_discriminator_width("auto", (32, 32, 1), 0.125) == 1.0
+    assert default_discriminator_width("rotate", (32, 32, 1), 0.25) == 1.0
+    assert default_discriminator_width("digit", (32, 32, 3), 2.0) == 2.0
+    assert default_discriminator_width("auto", (64, 64, 3), 0.125) == 0.125  # faces: --width
+    assert default_discriminator_width("faces", (128, 128, 3), 0.25) == 0.25
 
 
 def test_each_domain_loss_reaches_shared_weights_and_only_its_own_private_ones(edge_task, tmp_path):

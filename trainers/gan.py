@@ -26,6 +26,7 @@ from nets import (
     NetOptions,
     build_discriminators,
     build_generators,
+    default_discriminator_width,
 )
 from penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
 from trainers.base import Trainer, make_optimizer
@@ -51,8 +52,11 @@ class GANTrainer(Trainer):
         )
 
     def discriminator_options(self) -> NetOptions:
-        """``net_options`` at the discriminator width (``--d_width``, default ``--width``)."""
-        return self.net_options().replace(width=self.config.d_width or self.config.width)
+        """``net_options`` at the discriminator width: ``--d_width``, or by default the thesis
+        width for the small digit discriminators and ``--width`` for the others."""
+        config = self.config
+        width = config.d_width or default_discriminator_width(config.d_arch, self.task.image_shapes[0], config.width)
+        return self.net_options().replace(width=width)
 
     def build(self) -> None:
         config, task = self.config, self.task
