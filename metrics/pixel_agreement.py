@@ -24,6 +24,11 @@ from data.pipeline import from_unit_range
 from data.task import Transform
 
 
+def _on(images: np.ndarray) -> np.ndarray:
+    """uint8 images -> bool, "on" at or above mid-grey."""
+    return images >= 128
+
+
 def binarised_pair(
     domain1: np.ndarray, domain_i: np.ndarray, transform: Transform,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -36,16 +41,23 @@ def binarised_pair(
     """
     if domain1.shape != domain_i.shape:
         raise ValueError(f"shape mismatch: {domain1.shape} vs {domain_i.shape}")
-    expected = transform(from_unit_range(domain1)) >= 128
-    observed = from_unit_range(domain_i) >= 128
-    return expected, observed
+    return _on(transform(from_unit_range(domain1))), _on(from_unit_range(domain_i))
+
+
+def _agreement(expected: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    return np.mean(expected == observed, axis=(1, 2, 3))
+
+
+def _jaccard(expected: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    both = np.sum(expected & observed, axis=(1, 2, 3))
+    either = np.sum(expected | observed, axis=(1, 2, 3))
+    return np.where(either > 0, both / np.maximum(either, 1), 1.0)
 
 
 def pixel_agreement(domain1: np.ndarray, domain_i: np.ndarray, transform: Transform) -> np.ndarray:
     """Per-pair agreement ratio (the paper's metric): (N,) float64 in [0, 1], the
     fraction of pixels where the binarised T(domain1) and domain_i agree."""
-    expected, observed = binarised_pair(domain1, domain_i, transform)
-    return np.mean(expected == observed, axis=(1, 2, 3))
+    return _agreement(*binarised_pair(domain1, domain_i, transform))
 
 
 def stroke_agreement(domain1: np.ndarray, domain_i: np.ndarray, transform: Transform) -> np.ndarray:
@@ -54,15 +66,13 @@ def stroke_agreement(domain1: np.ndarray, domain_i: np.ndarray, transform: Trans
     |on in both| / |on in either|, pixels "on" when >= mid-grey after binarising as
     ``pixel_agreement``; a pair with no stroke in either image scores 1 (they agree).
     """
-    expected, observed = binarised_pair(domain1, domain_i, transform)
-    both = np.sum(expected & observed, axis=(1, 2, 3))
-    either = np.sum(expected | observed, axis=(1, 2, 3))
-    return np.where(either > 0, both / np.maximum(either, 1), 1.0)
+    return _jaccard(*binarised_pair(domain1, domain_i, transform))
 
 
-SCORES: dict[str, Callable[[np.ndarray, np.ndarray, Transform], np.ndarray]] = {
-    "pixel_agreement": pixel_agreement,
-    "stroke_agreement": stroke_agreement,
+# key -> per-pair score of two binarised batches
+SCORES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "pixel_agreement": _agreement,
+    "stroke_agreement": _jaccard,
 }
 
 
@@ -78,22 +88,22 @@ def pixel_agreement_scores(
     with more domains, per-domain keys ``pixel_agreement/2`` ... are added and the plain
     keys are their mean.
     """
-    if not any(t is not None for t in transforms[1:]):
+    related = [(i, t) for i, t in enumerate(transforms[1:], start=1) if t is not None]
+    if not related:
         raise ValueError("pixel agreement needs a task whose domains are transforms of domain 1 "
                          "(mnist2edge, mnist2negative, mnist2rotate, ...)")
     paired = generate(num_pairs, seed)
     independent = generate(num_pairs, seed + 1)
+    per_domain: dict[str, list[float]] = {}
     results: dict[str, float] = {}
-    for name, score in SCORES.items():
-        same, shuffled = [], []
-        for i, transform in enumerate(transforms[1:], start=1):
-            if transform is None:
-                continue
-            same.append(float(np.mean(score(paired[0], paired[i], transform))))
-            shuffled.append(float(np.mean(score(paired[0], independent[i], transform))))
-            if len(transforms) > 2:
-                results[f"{name}/{i + 1}"] = same[-1]
-                results[f"{name}_shuffled/{i + 1}"] = shuffled[-1]
-        results[name] = float(np.mean(same))
-        results[f"{name}_shuffled"] = float(np.mean(shuffled))
+    for i, transform in related:
+        expected, same = binarised_pair(paired[0], paired[i], transform)
+        shuffled = _on(from_unit_range(independent[i]))
+        for name, score in SCORES.items():
+            for key, observed in ((name, same), (f"{name}_shuffled", shuffled)):
+                value = float(np.mean(score(expected, observed)))
+                per_domain.setdefault(key, []).append(value)
+                if len(transforms) > 2:
+                    results[f"{key}/{i + 1}"] = value
+    results.update({key: float(np.mean(values)) for key, values in per_domain.items()})
     return results

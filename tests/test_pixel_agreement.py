@@ -69,3 +69,19 @@ def test_a_blank_generator_scores_high_pixel_but_zero_stroke_agreement():
 def test_tasks_without_transform_are_refused():
     with pytest.raises(ValueError, match="transforms of domain 1"):
         pixel_agreement_scores(lambda n, s: [np.zeros((n, 2, 2, 1))] * 2, (identity, None), 4)
+
+
+def test_three_domains_score_per_domain_and_the_plain_keys_are_their_mean():
+    def generate(n, seed):
+        g1 = _digits(n, seed)
+        g2 = edges(((g1 + 1) * 127.5).astype(np.uint8)).astype(np.float32) / 127.5 - 1
+        g3 = _digits(n, seed + 100)  # domain 3 ignores z: identity pairs agree only by chance
+        return [g1, g2, g3]
+
+    scores = pixel_agreement_scores(generate, (identity, edges, identity), 300)
+    for name in ("pixel_agreement", "stroke_agreement"):
+        assert scores[f"{name}/2"] == pytest.approx(1.0)
+        assert scores[f"{name}/3"] < scores[f"{name}/2"]
+        assert scores[name] == pytest.approx((scores[f"{name}/2"] + scores[f"{name}/3"]) / 2)
+        assert scores[f"{name}_shuffled"] == pytest.approx(
+            (scores[f"{name}_shuffled/2"] + scores[f"{name}_shuffled/3"]) / 2)
