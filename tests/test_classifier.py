@@ -379,7 +379,7 @@ def test_load_task_for_passes_the_classifier_path(monkeypatch):
 
 # -- the command line ----------------------------------------------------------------------------
 
-TINY = ["--width", "0.0625", "--batch_size", "8", "--log_every", "2", "--checkpoint_every", "2",
+TINY = ["--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--log_every", "2", "--checkpoint_every", "2",
         "--images_while_training", "0", "--data_source", "bundled"]
 
 

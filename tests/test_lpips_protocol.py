@@ -40,7 +40,7 @@ def test_evaluate_mode_writes_the_lpips_keys(tmp_path):
     import main
 
     run = tmp_path / "run"
-    tiny = ["--width", "0.0625", "--batch_size", "8", "--iterations", "1", "--images_while_training", "0",
+    tiny = ["--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "1", "--images_while_training", "0",
             "--data_source", "bundled", "--dir", str(run)]
     assert main.main(tiny) == 0
     assert main.main(["--mode", "evaluate", "--dir", str(run), "--metrics", "lpips,pixel_agreement",
@@ -56,7 +56,7 @@ def test_evaluate_mode_on_gan_and_scogan_runs(tmp_path, gan_type):
     import main
 
     run = tmp_path / "run"
-    tiny = ["--gan_type", gan_type, "--width", "0.0625", "--batch_size", "8", "--iterations", "1",
+    tiny = ["--gan_type", gan_type, "--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "1",
             "--images_while_training", "0", "--data_source", "bundled", "--dir", str(run)]
     if gan_type == "scogan":
         tiny += ["--gen_penalty", "feature", "--disc_iters", "1"]
