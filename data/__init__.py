@@ -1,7 +1,10 @@
 """Datasets as tasks of k >= 1 image domains, chosen by name (``--cogan_data``).
 
 ``load_task(name, options)`` returns a :class:`Task`; ``training_batches`` turns its
-domains into a ``tf.data`` pipeline of float32 batches in [-1, 1].
+domains into a ``tf.data`` pipeline of float32 batches in [-1, 1]. Problems with the
+input data raise :class:`DataError` (``DataNotFoundError``, ``DataFormatError``), whose
+one-line message names the file, folder or option; bad options raise
+``utils.config.ConfigurationError``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from data.digit_tasks import digit_task, edges, identity, negative, rotate90
 from data.folders import folders_task
 from data.mnistm import mnist2mnistm_task
 from data.pipeline import domain_batches, real_images, training_batches
-from data.sources import DataNotFoundError, DataOptions
+from data.sources import DataError, DataFormatError, DataNotFoundError, DataOptions
 from data.svhn import mnist2svhn_task
 from data.task import Domain, Task
 from data.usps import mnist2usps_task
@@ -25,7 +28,7 @@ from utils.registry import Registry
 TASKS: Registry[Callable[[DataOptions], Task]] = Registry("dataset")
 
 __all__ = [
-    "TASKS", "DataNotFoundError", "DataOptions", "Domain", "Task",
+    "TASKS", "DataError", "DataFormatError", "DataNotFoundError", "DataOptions", "Domain", "Task",
     "domain_batches", "load_task", "real_images", "training_batches",
 ]
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from data.image_files import file_domain, tfds_images
-from data.sources import DataOptions, resolve_source
+from data.image_files import check_image_size, file_domain, tfds_images, wants_decode_check
+from data.sources import DataFormatError, DataOptions, resolve_source
 from data.task import Domain, Task
 from utils.config import ConfigurationError
 
@@ -65,13 +65,18 @@ def check_attribute(attribute: str) -> None:
 
 def read_attributes(path: str | Path) -> tuple[list[str], np.ndarray]:
     """``list_attr_celeba.txt`` -> file names and int8 (N, 40) values in {-1, 1}, columns as ATTRIBUTES."""
-    lines = Path(path).read_text().splitlines()
-    names = lines[1].split()
+    try:
+        lines = Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataFormatError(f"{path}: cannot be read ({error})") from None
+    names = lines[1].split() if len(lines) > 1 else []
     if tuple(names) != ATTRIBUTES:
-        raise ValueError(f"{path}: line 2 should list the 40 CelebA attributes, found {names[:3]}...")
+        raise DataFormatError(f"{path}: line 2 should list the 40 CelebA attributes, found {names[:3]}...")
     rows = [line.split() for line in lines[2:] if line.strip()]
-    if any(len(row) != 41 for row in rows):
-        raise ValueError(f"{path}: every row needs a file name and 40 values")
+    bad = next((i for i, row in enumerate(rows) if len(row) != 41 or not set(row[1:]) <= {"1", "-1"}), None)
+    if bad is not None:
+        raise DataFormatError(f"{path}: every row needs a file name and 40 values 1 or -1 "
+                              f"(row {bad + 1}: {' '.join(rows[bad])[:60]})")
     return [row[0] for row in rows], np.array([row[1:] for row in rows], dtype=np.int8)
 
 
@@ -81,19 +86,26 @@ def multi_hot(present: np.ndarray) -> np.ndarray:
 
 
 def read_partition(path: Path) -> dict[str, int]:
-    return {name: int(part) for name, part in (line.split() for line in path.read_text().splitlines() if line.strip())}
+    """``list_eval_partition.txt`` -> file name -> partition (0 train, 1 validation, 2 test)."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    bad = next((row for row in rows if len(row) != 2 or row[1] not in ("0", "1", "2")), None)
+    if bad is not None:
+        raise DataFormatError(f"{path}: every row needs a file name and a partition 0, 1 or 2 "
+                              f"(found {' '.join(bad)[:60]!r})")
+    return {name: int(part) for name, part in rows}
 
 
 def celeba_task(options: DataOptions) -> Task:
     check_attribute(options.attribute)
     size = options.image_size or DEFAULT_SIZE
+    check_image_size(size)
     source = resolve_source("celeb_a", [ATTRIBUTE_FILE, IMAGE_DIR], options)
     if source == "raw":
         domains, test_domains = _raw_domains(options, size)
     else:
         domains, test_domains = _tfds_domains(options, size, download=source == "tfds-download")
     return Task(f"celeba_{options.attribute}", domains, test_domains=test_domains,
-                num_classes=len(LABELS), label_names=LABELS)
+                num_classes=len(LABELS), label_names=LABELS, sources={"celeba": source})
 
 
 def _names(attribute: str) -> tuple[str, str]:
@@ -109,12 +121,14 @@ def _raw_domains(options: DataOptions, size: int):
     partition = read_partition(partition_file) if partition_file.exists() else {}
     is_test = np.array([partition.get(f, 0) == 2 for f in files])
     paths = np.array([str(root / IMAGE_DIR / f) for f in files])
+    decode_check = wants_decode_check(len(paths))
 
     def split(test: bool) -> tuple[Domain, ...]:
         chosen = [(column == value) & (is_test == test) for value in (-1, 1)]
         return tuple(
             file_domain(name, paths[rows].tolist(), size, 3,
-                        f"CelebA {'test' if test else 'train'} {name}", labels=labels[rows])
+                        f"CelebA {'test' if test else 'train'} {name}", labels=labels[rows],
+                        decode_check=decode_check)
             for name, rows in zip(_names(options.attribute), chosen)
         )
 

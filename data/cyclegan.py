@@ -16,7 +16,13 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from data.image_files import file_domain, list_images, tfds_images
+from data.image_files import (
+    check_image_size,
+    file_domain,
+    list_images,
+    tfds_images,
+    wants_decode_check,
+)
 from data.sources import DataNotFoundError, DataOptions, resolve_source
 from data.task import Domain, Task
 
@@ -61,6 +67,7 @@ def cyclegan_task(name: str, options: DataOptions) -> Task:
     if name not in CONFIGS:
         raise ValueError(f"unknown CycleGAN dataset {name!r}; valid: {', '.join(CONFIGS)}")
     size = options.image_size or DEFAULT_SIZE
+    check_image_size(size)
     names = domain_names(name)
     if name in RAW_ONLY and options.source in ("auto", "tfds"):
         if options.source == "tfds":
@@ -69,12 +76,15 @@ def cyclegan_task(name: str, options: DataOptions) -> Task:
     source = resolve_source(f"cycle_gan/{name}", [f"{name}/{s}" for s in SPLITS], options)
     if source == "raw":
         files = check_layout(Path(options.data_dir, name), name)
-        domains = [file_domain(n, files[s], size, 3, f"{name}/{s}") for n, s in zip(names * 2, SPLITS)]
+        decode_check = wants_decode_check(sum(len(f) for f in files.values()))
+        domains = [file_domain(n, files[s], size, 3, f"{name}/{s}", decode_check=decode_check)
+                   for n, s in zip(names * 2, SPLITS)]
     else:
         domains = [
             Domain(n, (size, size, 3), images=tfds_images(f"cycle_gan/{name}", s, size, 3, options.data_dir,
                                                           source == "tfds-download")[0])
             for n, s in zip(names * 2, SPLITS)
         ]
-    return Task(name, tuple(domains[:2]), test_domains=tuple(domains[2:]))
+    return Task(name, tuple(domains[:2]), test_domains=tuple(domains[2:]),
+                sources={name: source})
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from data.mnist import load_mnist
+from data.mnist import load_mnist, mnist_source
 from data.sources import DataOptions
 from data.task import Domain, Task, Transform
+from utils.config import ConfigurationError
 
 IMAGE_SIZE = 32
 # A fixed permutation for the disjoint split, independent of --seed, so every run of a
@@ -58,10 +59,12 @@ def disjoint_parts(n: int, k: int, seed: int = SPLIT_SEED) -> list[np.ndarray]:
 
 def digit_task(name: str, transforms: dict[str, Transform], options: DataOptions) -> Task:
     """MNIST split into one disjoint part per named transform (the first is usually identity)."""
-    train, train_labels = load_mnist("train", options)
-    test, test_labels = load_mnist("test", options)
     if options.image_size not in (None, IMAGE_SIZE):
-        raise ValueError(f"the digit tasks are {IMAGE_SIZE}x{IMAGE_SIZE}; --image_size {options.image_size} is not supported")
+        raise ConfigurationError(f"the digit tasks are {IMAGE_SIZE}x{IMAGE_SIZE}; --image_size "
+                                 f"{options.image_size} is not supported")
+    source = mnist_source(options)
+    train, train_labels = load_mnist("train", options, source)
+    test, test_labels = load_mnist("test", options, source)
     train, test = resize(train, IMAGE_SIZE), resize(test, IMAGE_SIZE)
     parts = disjoint_parts(len(train), len(transforms))
     shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
@@ -70,4 +73,4 @@ def digit_task(name: str, transforms: dict[str, Transform], options: DataOptions
         domains.append(Domain(domain_name, shape, images=transform(train[part]), labels=train_labels[part]))
         test_domains.append(Domain(domain_name, shape, images=transform(test), labels=test_labels))
     return Task(name, tuple(domains), transforms=tuple(transforms.values()),
-                test_domains=tuple(test_domains), num_classes=10)
+                test_domains=tuple(test_domains), num_classes=10, sources={"mnist": source})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.image_files import file_domain, list_images
+from data.image_files import check_image_size, file_domain, list_images, wants_decode_check
 from data.sources import DataOptions
 from data.task import Task
 from utils.config import ConfigurationError
@@ -24,8 +24,12 @@ def folders_task(options: DataOptions) -> Task:
         raise ConfigurationError("--cogan_data folders needs --domain_dirs DIR_A DIR_B [DIR_C ...] "
                                  f"(at least two folders, got {len(dirs)})")
     size = options.image_size or DEFAULT_SIZE
+    check_image_size(size)
     names = [Path(d).name or f"domain{i + 1}" for i, d in enumerate(dirs)]
     if len(set(names)) < len(names):
         names = [f"{i + 1}_{n}" for i, n in enumerate(names)]
-    domains = tuple(file_domain(n, list_images(d), size, 3, f"domain folder {d}") for n, d in zip(names, dirs))
-    return Task("folders", domains)
+    listed = [list_images(d) for d in dirs]
+    decode_check = wants_decode_check(sum(map(len, listed)))
+    domains = tuple(file_domain(n, files, size, 3, f"domain folder {d}", decode_check=decode_check)
+                    for n, files, d in zip(names, listed, dirs))
+    return Task("folders", domains, sources={"folders": "files"})

@@ -2,7 +2,9 @@
 
 Raw layout (the official download, gzipped): ``DATA_DIR/mnist/train-images-idx3-ubyte.gz``,
 ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz``.
-All loaders return images uint8 (N, 28, 28) and labels int64 (N,).
+All loaders return images uint8 (N, 28, 28) and labels int64 (N,). A task resolves the
+source once (``mnist_source``, which needs all four raw files for ``raw``) and loads both
+splits from it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.sources import DataOptions, resolve_source
+from data.sources import DataFormatError, DataOptions, resolve_source
 
 RAW_FILES = {
     "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz"),
@@ -26,17 +28,20 @@ _IDX_MAGIC = {0x803: 3, 0x801: 1}
 def read_idx(path: str | Path) -> np.ndarray:
     """An idx file (optionally gzipped) as a numpy array: magic 0x803 images, 0x801 labels."""
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+        raise DataFormatError(f"{path}: cannot be read ({error})") from None
     magic = int.from_bytes(data[:4], "big")
     if magic not in _IDX_MAGIC:
-        raise ValueError(f"{path}: not an idx image/label file (magic {magic:#x})")
+        raise DataFormatError(f"{path}: not an idx image/label file (magic {magic:#x})")
     ndim = _IDX_MAGIC[magic]
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     offset = 4 + 4 * ndim
     expected = int(np.prod(shape))
     if len(data) - offset != expected:
-        raise ValueError(f"{path}: header says {shape} ({expected} bytes) but {len(data) - offset} bytes follow")
+        raise DataFormatError(f"{path}: header says {shape} ({expected} bytes) but {len(data) - offset} bytes follow")
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
 
 
@@ -45,7 +50,8 @@ def load_raw(data_dir: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     images = read_idx(Path(data_dir, images_file))
     labels = read_idx(Path(data_dir, labels_file)).astype(np.int64)
     if len(images) != len(labels):
-        raise ValueError(f"MNIST {split}: {len(images)} images but {len(labels)} labels")
+        raise DataFormatError(f"MNIST {split}: {len(images)} images in {images_file} but {len(labels)} "
+                              f"labels in {labels_file}")
     return images, labels
 
 
@@ -73,15 +79,26 @@ def load_bundled(split: str) -> tuple[np.ndarray, np.ndarray]:
         return archive[f"{split}_images"], archive[f"{split}_labels"].astype(np.int64)
 
 
-def load_mnist(split: str, options: DataOptions) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST ``split`` (``train`` or ``test``) from the source ``options`` resolve to."""
-    if split not in RAW_FILES:
-        raise ValueError(f"unknown MNIST split {split!r}; valid: train, test")
-    source = resolve_source("mnist", list(RAW_FILES[split]), options, bundled=BUNDLED.exists())
-    if source == "raw":
-        return load_raw(options.data_dir, split)
+def mnist_source(options: DataOptions) -> str:
+    """Where MNIST comes from (``tfds``, ``tfds-download``, ``raw`` or ``bundled``), or DataNotFoundError.
+
+    ``raw`` needs all four idx files, so a missing one is named before anything is read.
+    """
+    raw_files = [f for split in RAW_FILES.values() for f in split]
+    source = resolve_source("mnist", raw_files, options, bundled=BUNDLED.exists())
     if source == "bundled":
         warnings.warn(f"using the MNIST subset bundled with the code ({BUNDLED.name}); "
                       "pass --data_dir for the full dataset", stacklevel=2)
+    return source
+
+
+def load_mnist(split: str, options: DataOptions, source: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST ``split`` (``train`` or ``test``) from ``source`` (default: ``mnist_source(options)``)."""
+    if split not in RAW_FILES:
+        raise ValueError(f"unknown MNIST split {split!r}; valid: train, test")
+    source = source or mnist_source(options)
+    if source == "raw":
+        return load_raw(options.data_dir, split)
+    if source == "bundled":
         return load_bundled(split)
     return load_tfds(options.data_dir, split, download=source == "tfds-download")

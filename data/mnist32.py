@@ -7,11 +7,14 @@ import numpy as np
 from data.digit_tasks import IMAGE_SIZE, resize
 from data.mnist import load_mnist
 from data.sources import DataOptions
+from utils.config import ConfigurationError
 
 
-def mnist32(split: str, options: DataOptions, channels: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST ``split`` as uint8 (N, 32, 32, channels) (bilinear resize, gray repeated) and int64 labels."""
-    images, labels = load_mnist(split, options)
+def mnist32(split: str, options: DataOptions, channels: int = 1,
+            source: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST ``split`` as uint8 (N, 32, 32, channels) (bilinear resize, gray repeated) and int64 labels,
+    from ``source`` (default: ``data.mnist.mnist_source(options)``)."""
+    images, labels = load_mnist(split, options, source)
     images = resize(images, IMAGE_SIZE)
     if channels == 3:
         images = np.repeat(images, 3, axis=-1)
@@ -19,5 +22,6 @@ def mnist32(split: str, options: DataOptions, channels: int = 1) -> tuple[np.nda
 
 
 def check_digit_size(task: str, options: DataOptions) -> None:
+    """ConfigurationError (a ValueError) unless ``--image_size`` is unset or 32."""
     if options.image_size not in (None, IMAGE_SIZE):
-        raise ValueError(f"{task} is {IMAGE_SIZE}x{IMAGE_SIZE}; --image_size {options.image_size} is not supported")
+        raise ConfigurationError(f"{task} is {IMAGE_SIZE}x{IMAGE_SIZE}; --image_size {options.image_size} is not supported")

@@ -5,18 +5,23 @@ per channel, so strokes invert the photo's colours. Photos come from ``--backgro
 (default ``DATA_DIR/celeba/img_align_celeba``); at most ``MAX_PHOTOS`` are loaded (a
 seeded choice), each crop's photo and position are seeded too, so the images are a
 pure function of (seed, split). MNIST's training set is split into disjoint halves: one
-half stays MNIST (gray repeated to 3 channels), the other is blended.
+half stays MNIST (gray repeated to 3 channels), the other is blended. Every photo gets the
+signature check of ``data.image_files``; the chosen ones (the only ones read) are also
+decoded by TensorFlow up front, and photos it cannot decode are skipped with a warning
+(PIL, which reads them, would pass a JPEG damaged inside and blend its garbage).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from data.digit_tasks import IMAGE_SIZE, disjoint_parts
-from data.image_files import check_images, list_images
+from data.image_files import check_images, decode_problem, find_undecodable, list_images
+from data.mnist import mnist_source
 from data.mnist32 import check_digit_size, mnist32
 from data.sources import DataNotFoundError, DataOptions
 from data.task import Domain, Task
@@ -37,10 +42,20 @@ def background_folder(options: DataOptions) -> Path:
 
 def load_photos(folder: Path, seed: int, max_photos: int = MAX_PHOTOS) -> list[np.ndarray]:
     """Up to ``max_photos`` usable photos of ``folder`` (seeded choice) as uint8 RGB, sides >= 32."""
-    files = check_images(list_images(folder), f"MNIST-M backgrounds in {folder}")
+    what = f"MNIST-M backgrounds in {folder}"
+    files = check_images(list_images(folder), what)
     if len(files) > max_photos:
         chosen = np.random.default_rng(seed).choice(len(files), max_photos, replace=False)
         files = [files[i] for i in sorted(chosen)]
+    damaged = set(find_undecodable(files))
+    if damaged:
+        first = next(f for f in files if f in damaged)
+        if len(damaged) == len(files):
+            raise DataNotFoundError(f"{what}: none of the {len(files)} chosen photos can be decoded; "
+                                    f"e.g. {first}: {decode_problem(first)}")
+        warnings.warn(f"{what}: skipped {len(damaged)} of the {len(files)} chosen photos that cannot be "
+                      f"decoded (e.g. {first}: {decode_problem(first)})", stacklevel=2)
+        files = [f for f in files if f not in damaged]
     photos = []
     for path in files:
         with Image.open(path) as image:
@@ -70,9 +85,10 @@ def blend(digits: np.ndarray, photos: list[np.ndarray], rng: np.random.Generator
 def mnist2mnistm_task(options: DataOptions) -> Task:
     """MNIST half vs MNIST-M of the other half (32x32x3, labels kept); MNIST test vs its MNIST-M."""
     check_digit_size("mnist2mnistm", options)
+    source = mnist_source(options)  # before the photos: a missing MNIST file is named first
     photos = load_photos(background_folder(options), options.seed)
-    train, train_labels = mnist32("train", options)
-    test, test_labels = mnist32("test", options)
+    train, train_labels = mnist32("train", options, source=source)
+    test, test_labels = mnist32("test", options, source=source)
     plain, blended = disjoint_parts(len(train), 2)
     rgb = lambda images: np.repeat(images, 3, axis=-1)  # noqa: E731
     train_m = blend(train[blended], photos, np.random.default_rng([options.seed, 0]))
@@ -83,5 +99,5 @@ def mnist2mnistm_task(options: DataOptions) -> Task:
          Domain("mnistm", SHAPE, images=train_m, labels=train_labels[blended])),
         test_domains=(Domain("mnist", SHAPE, images=rgb(test), labels=test_labels),
                       Domain("mnistm", SHAPE, images=test_m, labels=test_labels)),
-        num_classes=10,
+        num_classes=10, sources={"mnist": source, "mnistm_photos": "files"},
     )

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from data.task import Domain
+from utils.config import ConfigurationError
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -63,7 +64,8 @@ def ordered_batches(domain: Domain, batch_size: int) -> tf.data.Dataset:
 def _shuffled_indices(domain: Domain, batch_size: int, seed: int, skip_batches: int) -> tf.data.Dataset:
     n = len(domain)
     if n < batch_size:
-        raise ValueError(f"domain {domain.name!r} has {n} images, fewer than one batch of {batch_size}")
+        raise ConfigurationError(f"domain {domain.name!r} has {n} images, fewer than one batch of "
+                                 f"{batch_size} (--batch_size)")
     return (
         tf.data.Dataset.range(n)
         .shuffle(n, seed=seed, reshuffle_each_iteration=True)

@@ -3,6 +3,15 @@
 ``tfds.load`` of data that is not on disk retries the network for minutes before
 failing; ``resolve_source`` therefore decides up front, from what is on disk and a
 quick connectivity probe, and fails at once with the list of what it looked for.
+
+An explicit data location (``DataOptions.data_dir``: ``--data_dir`` or
+``$COGAN_DATA_DIR``) is a promise that the data is there: with ``--data_source auto`` it
+must hold the task's prepared tfds data or raw files, and is never silently replaced by
+the bundled MNIST subset or a download. Without one, auto falls back to the bundled
+subset (MNIST) and then to a download.
+
+Every problem with the input data is a :class:`DataError`, whose message (one line,
+naming the file, folder or option) is meant for the user, without a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +21,21 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from utils.config import DATA_DIR_ENV
+
 SOURCES = ("auto", "tfds", "raw", "bundled")
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataError(Exception):
+    """Bad or missing input data, reported to the user without a traceback."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
     """No usable copy of a dataset; the message says where it looked."""
+
+
+class DataFormatError(DataError, ValueError):
+    """A data file exists but its content is not what the loader expects; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,22 @@ def missing_files(root: str | None, relative: list[str]) -> list[str]:
     return [str(Path(root, r)) for r in relative if not Path(root, r).exists()]
 
 
+def check_data_dir(data_dir: str | None, may_be_created: bool = False, looked_for: list[str] = (),
+                   hint: str = "") -> None:
+    """Raise DataNotFoundError if an explicit data location is a file, or (unless
+    ``may_be_created``, as for a tfds download into it) does not exist; the message adds
+    the files ``looked_for``, if any, and ``hint`` for a folder that does not exist."""
+    if data_dir is None:
+        return
+    path = Path(data_dir)
+    what = f"data folder {data_dir} (--data_dir / ${DATA_DIR_ENV})"
+    files = f"; looked for: {', '.join(looked_for)}" if looked_for else ""
+    if path.exists() and not path.is_dir():
+        raise DataNotFoundError(f"{what} is a file, not a folder{files}")
+    if not path.exists() and not may_be_created:
+        raise DataNotFoundError(f"{what} does not exist{files}{hint}")
+
+
 def resolve_source(
     tfds_name: str, raw_files: list[str], options: DataOptions, bundled: bool = False,
 ) -> str:
@@ -71,14 +106,18 @@ def resolve_source(
 
     ``raw_files`` are the paths (relative to ``data_dir``) a raw load needs;
     ``bundled`` says whether a subset ships with the code. Explicit sources are
-    checked, never silently replaced.
+    checked, never silently replaced; with source ``auto`` an explicit ``data_dir`` must
+    hold prepared tfds data or every raw file (no bundled or download fallback).
     """
     missing = missing_files(options.data_dir, raw_files)
+    if options.source != "bundled":  # the bundled subset does not read data_dir
+        check_data_dir(options.data_dir, may_be_created=options.source == "tfds", looked_for=missing,
+                       hint="; pass --data_source tfds to download into it" if options.source == "auto" else "")
     if options.source == "raw":
         if missing:
             raise DataNotFoundError(
-                f"raw files for {tfds_name} not found; looked for: {', '.join(missing)} "
-                "(pass --data_dir or set $COGAN_DATA_DIR)"
+                f"raw files for {tfds_name} not found; looked for: {', '.join(missing)}"
+                + (" (pass --data_dir or set $COGAN_DATA_DIR)" if options.data_dir is None else "")
             )
         return "raw"
     if options.source == "bundled":
@@ -99,6 +138,15 @@ def resolve_source(
         return "tfds"
     if not missing:
         return "raw"
+    if options.data_dir is not None:
+        alternatives = ["--data_source tfds to download it into that folder"]
+        if bundled:
+            alternatives.append("--data_source bundled for the subset shipped with the code")
+        raise DataNotFoundError(
+            f"{tfds_name}: data folder {options.data_dir} holds neither the raw files (missing: "
+            f"{', '.join(missing)}) nor prepared tfds data; fix the folder, or pass "
+            f"{' or '.join(alternatives)}"
+        )
     if bundled:
         return "bundled"
     if network_reachable():

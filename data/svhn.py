@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from data.image_files import tfds_images
+from data.mnist import mnist_source
 from data.mnist32 import check_digit_size, mnist32
-from data.sources import DataOptions, resolve_source
+from data.sources import DataFormatError, DataOptions, resolve_source
 from data.task import Domain, Task
 from utils.config import ConfigurationError
 
@@ -33,17 +34,25 @@ def read_mat(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """An official SVHN ``*_32x32.mat`` file -> uint8 (N, 32, 32, 3), int64 labels with 10 mapped to 0."""
     from scipy.io import loadmat
 
-    mat = loadmat(path)
-    images = np.ascontiguousarray(np.transpose(mat["X"], (3, 0, 1, 2))).astype(np.uint8)
-    labels = mat["y"].reshape(-1).astype(np.int64) % 10
+    try:
+        mat = loadmat(path)
+        images = np.ascontiguousarray(np.transpose(mat["X"], (3, 0, 1, 2))).astype(np.uint8)
+        labels = mat["y"].reshape(-1).astype(np.int64) % 10
+    except (OSError, ValueError, KeyError, TypeError) as error:  # MatReadError is a ValueError
+        raise DataFormatError(f"{path}: not an SVHN .mat file with X (32, 32, 3, N) and y ({error})") from None
     if images.shape[1:] != SHAPE or len(images) != len(labels):
-        raise ValueError(f"{path}: expected X (32, 32, 3, N) and y (N, 1), got {mat['X'].shape} and {mat['y'].shape}")
+        raise DataFormatError(f"{path}: expected X (32, 32, 3, N) and y (N, 1), got {mat['X'].shape} and {mat['y'].shape}")
     return images, labels
 
 
-def load_svhn(split: str, options: DataOptions) -> tuple[np.ndarray, np.ndarray]:
-    """SVHN cropped ``split`` (``train`` or ``test``) from tfds or the raw .mat files."""
-    source = resolve_source("svhn_cropped", [RAW_FILES[split]], options)
+def svhn_source(options: DataOptions) -> str:
+    """Where SVHN comes from (``tfds``, ``tfds-download`` or ``raw``, which needs both .mat files)."""
+    return resolve_source("svhn_cropped", list(RAW_FILES.values()), options)
+
+
+def load_svhn(split: str, options: DataOptions, source: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """SVHN cropped ``split`` (``train`` or ``test``) from ``source`` (default: ``svhn_source(options)``)."""
+    source = source or svhn_source(options)
     if source == "raw":
         return read_mat(Path(options.data_dir, RAW_FILES[split]))
     return tfds_images("svhn_cropped", split, 32, 3, options.data_dir, source == "tfds-download",
@@ -57,10 +66,11 @@ def mnist2svhn_task(options: DataOptions, pruned: bool = False) -> Task:
     if pruned and not options.classifier_path:
         raise ConfigurationError("mnist2svhn_pruned needs a digit classifier: pass --classifier_path "
                                  "(train one with --gan_type classifier --cogan_data mnist2svhn)")
-    mnist, mnist_labels = mnist32("train", options, channels=3)
-    mnist_test, mnist_test_labels = mnist32("test", options, channels=3)
-    svhn, svhn_labels = load_svhn("train", options)
-    svhn_test, svhn_test_labels = load_svhn("test", options)
+    sources = {"mnist": mnist_source(options), "svhn": svhn_source(options)}
+    mnist, mnist_labels = mnist32("train", options, channels=3, source=sources["mnist"])
+    mnist_test, mnist_test_labels = mnist32("test", options, channels=3, source=sources["mnist"])
+    svhn, svhn_labels = load_svhn("train", options, sources["svhn"])
+    svhn_test, svhn_test_labels = load_svhn("test", options, sources["svhn"])
     if pruned:
         keep = pruned_indices(svhn, options.classifier_path, cache_dir(options))
         svhn, svhn_labels = svhn[keep], svhn_labels[keep]
@@ -70,7 +80,7 @@ def mnist2svhn_task(options: DataOptions, pruned: bool = False) -> Task:
          Domain("svhn", SHAPE, images=svhn, labels=svhn_labels)),
         test_domains=(Domain("mnist", SHAPE, images=mnist_test, labels=mnist_test_labels),
                       Domain("svhn", SHAPE, images=svhn_test, labels=svhn_test_labels)),
-        num_classes=10,
+        num_classes=10, sources=sources,
     )
 
 

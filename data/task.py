@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,6 +16,13 @@ Transform = Callable[[np.ndarray], np.ndarray]
 # permutation, independent of --seed, so every run evaluates on the same images).
 HELD_OUT_FRACTION = 0.1
 HELD_OUT_SEED = 2020
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # gone since the task was loaded: the fingerprint differs, which says so
+        return -1
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +76,26 @@ class Domain:
             decode=self.decode,
         )
 
+    def fingerprint(self) -> dict:
+        """What identifies this domain's data, JSON-serialisable: name, image count, shape and a
+        SHA-256 over the images (in memory) or over the file paths and sizes (file-backed; paths
+        relative to the files' common folder, so a moved dataset keeps its fingerprint), and the labels.
+        """
+        digest = hashlib.sha256(repr((self.name, tuple(self.image_shape))).encode())
+        if self.images is not None:
+            digest.update(repr(self.images.shape).encode())
+            digest.update(np.ascontiguousarray(self.images).reshape(-1).view(np.uint8))
+        else:
+            root = os.path.commonpath([os.path.dirname(f) for f in self.files]) if self.files else ""
+            for path in sorted(self.files):
+                digest.update(f"{os.path.relpath(path, root)}\0{_file_size(path)}\n".encode())
+        if self.labels is not None:
+            labels = np.ascontiguousarray(self.labels, dtype=np.int64)
+            digest.update(repr(labels.shape).encode())
+            digest.update(labels.reshape(-1).view(np.uint8))
+        return {"name": self.name, "images": len(self), "shape": list(self.image_shape),
+                "storage": "memory" if self.images is not None else "files", "sha256": digest.hexdigest()}
+
 
 @dataclass(frozen=True, eq=False)
 class Task:
@@ -78,6 +107,8 @@ class Task:
     real-vs-real baselines), when the dataset has a test split. ``num_classes`` is the
     number of classes of single-label domains (class ids), or the length L of
     multi-hot labels, whose names ``label_names`` lists; 0 when nothing is labelled.
+    ``sources`` records where each dataset was read from: dataset name -> ``tfds``,
+    ``tfds-download``, ``raw``, ``bundled`` or ``files`` (folders of image files).
     """
 
     name: str
@@ -86,6 +117,7 @@ class Task:
     test_domains: tuple[Domain, ...] | None = None
     num_classes: int = 0
     label_names: tuple[str, ...] | None = None
+    sources: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.domains:
@@ -149,4 +181,33 @@ class Task:
             test_domains=(self.test_domains[index],) if self.test_domains else None,
             num_classes=self.num_classes,
             label_names=self.label_names,
+            sources=dict(self.sources),
         )
+
+    def fingerprint(self) -> dict:
+        """What identifies the data this task read, JSON-serialisable, equal for two loads of the
+        same data: the task name and ``Domain.fingerprint`` of every training and test domain.
+        ``sources`` is not part of it (the same images from tfds or from the raw files are the
+        same data). Cheap: 0.05 s for all of MNIST (70,000 images hashed); file-backed domains
+        stat each file instead (6 ms for the 579 CelebA faces).
+        """
+        return {
+            "task": self.name,
+            "domains": [d.fingerprint() for d in self.domains],
+            "test_domains": [d.fingerprint() for d in self.test_domains] if self.test_domains else [],
+        }
+
+    def undecodable_files(self) -> list[str]:
+        """The files of file-backed (training and test) domains that cannot be decoded, in order,
+        each once; [] when every domain is in memory. For naming the file after a decode error
+        mid-training: it decodes every file, in parallel (about 0.3 ms a file on 2 cores, so
+        an estimated minute for the 202,599 CelebA faces); only if every file decodes as stored does it
+        try each domain's own decode function (crop and resize too, about twice as slow).
+        """
+        from data.image_files import find_undecodable
+
+        file_domains = [d for d in (*self.domains, *(self.test_domains or ())) if d.files is not None]
+        bad = [find_undecodable(d.files) for d in file_domains]
+        if not any(bad):
+            bad = [find_undecodable(d.files, d.decode) for d in file_domains]
+        return list(dict.fromkeys(path for paths in bad for path in paths))

@@ -23,7 +23,7 @@ class Preset:
     """One training configuration of a thesis table.
 
     ``options`` are shared by both scales; ``full`` and ``cpu`` override them.
-    ``published`` maps a metrics.json key to the thesis' number for this column.
+    ``published`` maps a metric name to the thesis' number for this column.
     ``classifier`` names the classifier preset whose output the run needs
     (``--classifier_path``), if any.
     """
@@ -81,7 +81,7 @@ def presets_of(table: str) -> list[Preset]:
 
 
 def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str = "") -> None:
-    """A table's layout: rows of (label, metrics.json key); columns are its presets."""
+    """A table's layout: rows of (label, metric name); columns are its presets."""
     TABLES[name] = {"title": title, "rows": rows, "note": note}
 
 

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 from experiments import ORDER, PRESETS, TABLES, Preset, presets_of
+from utils.records import latest_metrics
+from utils.run_dir import read_status
 
 
 def run_dir_of(runs_dir: Path, scale: str, name: str) -> Path:
@@ -37,13 +39,22 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
     if record.exists():  # trained and evaluated before (e.g. a classifier several presets need)
         return run_dir
     began = time.time()
-    if (run_dir / "config.json").exists():
+    status = read_status(run_dir)
+    if status is not None and status.get("state") == "diverged":
+        code = 3  # diverged before: recorded as such, not retrained on every call
+    elif (run_dir / "config.json").exists():
         code = main.main(["--dir", str(run_dir), "--resume", *extra])
     else:
         code = main.main([*arguments, "--dir", str(run_dir), *extra])
+    seconds = time.time() - began
+    if code == 3:  # a diverged run is a result of the study, and never scored
+        status = read_status(run_dir) or {}
+        print(f"{preset.name}: diverged at step {status.get('step')}; recorded, not evaluated", file=sys.stderr)
+        record.write_text(json.dumps(dict(preset=preset.name, scale=scale, arguments=arguments,
+                                          train_seconds=seconds, diverged=status), indent=2))
+        return run_dir
     if code:
         raise SystemExit(f"training {preset.name} failed (exit {code})")
-    seconds = time.time() - began
     code = main.main(["--mode", "evaluate", "--dir", str(run_dir), "--metrics", ",".join(preset.metrics),
                       "--num_pairs", str(num_pairs), *extra])
     if code:
@@ -65,14 +76,16 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
     presets = presets_of(table)
     header = "| Configuration | " + " | ".join(p.column for p in presets) + " |"
     lines = [f"### {layout['title']} ({scale} scale)", "", header, "|---" * (len(presets) + 1) + "|"]
-    metrics, info = {}, {}
+    records, info = {}, {}
     for p in presets:
         directory = run_dir_of(runs_dir, scale, p.name)
-        metrics[p.name] = json.loads((directory / "metrics.json").read_text()) if (directory / "metrics.json").exists() else {}
+        records[p.name] = latest_metrics(directory)
         info[p.name] = json.loads((directory / "preset.json").read_text()) if (directory / "preset.json").exists() else {}
 
     def cell(p: Preset, key: str) -> str:
-        value = metrics[p.name].get(key)
+        if info[p.name].get("diverged"):
+            return f"diverged (step {info[p.name]['diverged'].get('step')})"
+        value = records[p.name].get(key, {}).get("value")
         # The thesis' number only where this scale trains on the thesis' dataset.
         same_data = p.option(scale, "cogan_data") == p.option("full", "cogan_data")
         published = p.published.get(key) if same_data else None
@@ -81,7 +94,8 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
 
     for label, key in layout["rows"]:
         lines.append(f"| {label} | " + " | ".join(cell(p, key) for p in presets) + " |")
-    lines.append("| Iterations | " + " | ".join(str(metrics[p.name].get("iteration", "—")) for p in presets) + " |")
+    keys = [key for _, key in layout["rows"]]
+    lines.append("| Iterations | " + " | ".join(iterations(records[p.name], keys) for p in presets) + " |")
     lines.append("| Wall time | " + " | ".join(
         f"{info[p.name]['train_seconds'] / 60:.0f} min" if info[p.name] else "—" for p in presets) + " |")
     links = [sample_link(p, scale, runs_dir, samples_to, link_from) for p in presets]
@@ -89,6 +103,13 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
         f"![{p.column}]({link})" if link else "—" for p, link in zip(presets, links)) + " |")
     lines += ["", "Cells: measured here (published in the thesis, where it has the number). " + str(layout["note"]), ""]
     return "\n".join(lines)
+
+
+def iterations(latest: dict[str, dict], keys: list[str]) -> str:
+    """The training iterations at which the table's metrics of one run were measured, newest
+    first ("1000 / 800" when they were evaluated at different checkpoints); "—" if none was."""
+    found = {latest[key]["iteration"] for key in keys if key in latest and latest[key].get("iteration") is not None}
+    return " / ".join(str(i) for i in sorted(found, reverse=True)) or "—"
 
 
 def sample_link(preset: Preset, scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) -> str | None:

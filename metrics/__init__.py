@@ -1,8 +1,12 @@
 """Evaluation metrics by name (``--metrics``), computed on a trained run.
 
 A metric is a function ``(context: EvaluationContext, num_pairs: int) -> dict`` of
-named floats; ``evaluate`` runs the requested ones and the caller appends the
-results to ``RUN/metrics.json``.
+named floats; ``evaluate`` runs the requested ones and the caller records the
+results (``utils.records``: RUN/metrics.jsonl and its summary RUN/metrics.json).
+
+A metric that cannot apply to a run (its task lacks what the metric needs) raises
+``MetricError``; generated images that are not finite raise ``NonFiniteOutputError``
+(a ``MetricError``), so a diverged run is never scored.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 from data import Task
+from metrics.errors import MetricError, NonFiniteOutputError, require_finite
 from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores
 from utils.registry import Registry
 
-__all__ = ["METRICS", "EvaluationContext", "evaluate", "pixel_agreement", "pixel_agreement_scores"]
+__all__ = ["METRICS", "EvaluationContext", "MetricError", "NonFiniteOutputError", "evaluate", "pixel_agreement",
+           "pixel_agreement_scores", "require_finite"]
 
 
 @dataclass(frozen=True)
@@ -37,13 +43,29 @@ class EvaluationContext:
     classifier: object = None  # a keras.Model: images in [-1, 1] -> probabilities
 
     def generate(self, n: int, seed: int) -> list[np.ndarray]:
-        """k arrays (n, H, W, C) in [-1, 1] from the same n seeded latent vectors."""
+        """k arrays (n, H, W, C) in [-1, 1] from the same n seeded latent vectors.
+
+        Raises NonFiniteOutputError if any image holds NaN or Inf (a diverged run).
+        """
         rng = tf.random.Generator.from_seed(seed)
         chunks: list[list[np.ndarray]] = []
         for start in range(0, n, self.batch_size):
             z = self.noise(min(self.batch_size, n - start), rng)
             chunks.append([x.numpy() for x in self.generate_batch(z)])
-        return [np.concatenate([c[d] for c in chunks]) for d in range(len(chunks[0]))]
+        images = [np.concatenate([c[d] for c in chunks]) for d in range(len(chunks[0]))]
+        require_finite(images, f"the generators of {self.run_dir} output",
+                       "; the run probably diverged, so no metric of it means anything")
+        return images
+
+    def refuse(self, metric: str, needs: str, instead: str) -> MetricError:
+        """The error for a metric this run's task cannot support, naming what would work."""
+        return MetricError(f"--metrics {metric} needs {needs}; this run's task is {self.task.name!r} "
+                           f"({self.task.num_domains} domain{'s' if self.task.num_domains > 1 else ''}"
+                           f"{self._gan_type_note()}). {instead}")
+
+    def _gan_type_note(self) -> str:
+        gan_type = getattr(self.config, "gan_type", None)
+        return f", --gan_type {gan_type}" if gan_type else ""
 
 
 METRICS: Registry[Callable[[EvaluationContext, int], dict[str, float]]] = Registry("metric")
@@ -51,8 +73,14 @@ METRICS: Registry[Callable[[EvaluationContext, int], dict[str, float]]] = Regist
 
 @METRICS.register("pixel_agreement")
 def _pixel_agreement(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    if context.task.transforms is None:
-        raise ValueError(f"pixel agreement needs a digit transform task; {context.task.name!r} has none")
+    transforms = context.task.transforms
+    if transforms is None or not any(t is not None for t in transforms[1:]):
+        instead = ("A --gan_type gan run has one domain, nothing to agree with: use --metrics lpips "
+                   "(generated vs real)." if context.task.num_domains == 1 else
+                   "Use --metrics lpips, or pair_class_agreement with --classifier_path on a labelled task.")
+        raise context.refuse("pixel_agreement", "a CoGAN/SCoGAN run of a task whose domains are "
+                             "transforms of domain 1 (mnist2edge, mnist2negative, mnist2rotate, "
+                             "mnist2edge2negative)", instead)
     return pixel_agreement_scores(context.generate, context.task.transforms, num_pairs, seed=12345)
 
 

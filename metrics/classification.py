@@ -14,6 +14,7 @@ import numpy as np
 
 from data.pipeline import ordered_batches
 from data.task import Domain, Task
+from metrics.errors import MetricError, NonFiniteOutputError
 from utils.config import ConfigurationError
 
 PREDICT_BATCH = 500
@@ -37,12 +38,23 @@ def label_agreement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def classify(model, images: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
     """Probabilities of a batch of images (N, H, W, C) in [-1, 1], in inference mode."""
     outputs = [np.asarray(model(images[i:i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
-    return np.concatenate(outputs) if outputs else np.zeros((0, model.output_shape[-1]), np.float32)
+    probabilities = np.concatenate(outputs) if outputs else np.zeros((0, model.output_shape[-1]), np.float32)
+    return _finite(probabilities, f"{len(images)} images")
 
 
 def classify_domain(model, domain: Domain, batch_size: int = PREDICT_BATCH) -> np.ndarray:
     """Probabilities (N, C) of every image of a domain, in order."""
-    return np.concatenate([np.asarray(model(x, training=False)) for x in ordered_batches(domain, batch_size)])
+    probabilities = np.concatenate([np.asarray(model(x, training=False)) for x in ordered_batches(domain, batch_size)])
+    return _finite(probabilities, f"the images of domain {domain.name!r}")
+
+
+def _finite(probabilities: np.ndarray, what: str) -> np.ndarray:
+    """``probabilities``, unless the classifier output NaN/Inf (argmax of NaN would still
+    give a label: a broken classifier must not certify anything)."""
+    if not np.isfinite(probabilities).all():
+        raise NonFiniteOutputError(f"the classifier output NaN/Inf for {what}; it cannot judge them "
+                                   "(retrain it, or pass another --classifier_path)")
+    return probabilities
 
 
 def require_labels(task: Task, what: str) -> None:
@@ -53,16 +65,25 @@ def require_labels(task: Task, what: str) -> None:
                                  "mnist2usps, celeba)")
 
 
-def context_classifier(context, what: str):
-    """The classifier a metric uses: the context's own (a classifier run's model), else the
-    one at the run's ``--classifier_path`` (which ``--mode evaluate --classifier_path`` overrides)."""
+def context_classifier(context, metric: str):
+    """The classifier ``metric`` uses: the context's own (a classifier run's model), else the
+    one at the run's ``--classifier_path`` (which ``--mode evaluate --classifier_path`` overrides).
+
+    MetricError when the task has no labels or that classifier cannot be used on it.
+    """
     from nets.classifier import load_classifier
 
-    require_labels(context.task, what)
+    try:
+        require_labels(context.task, f"--metrics {metric}")
+    except ConfigurationError as error:
+        raise MetricError(f"{error}; use --metrics lpips on unlabelled tasks") from None
     if context.classifier is not None:
         return context.classifier
     path = getattr(context.config, "classifier_path", None)
-    return load_classifier(path, context.task.image_shapes[0], context.task.num_classes, what)
+    try:
+        return load_classifier(path, context.task.image_shapes[0], context.task.num_classes, "it")
+    except ConfigurationError as error:
+        raise MetricError(f"--metrics {metric} on task {context.task.name!r}: {error}") from None
 
 
 def accuracy_scores(predict: Callable[[Domain], np.ndarray], domains: Sequence[Domain], multi_label: bool,
@@ -82,7 +103,7 @@ def accuracy_scores(predict: Callable[[Domain], np.ndarray], domains: Sequence[D
     chosen = [results[f"classifier_accuracy/{d + 1}"] for d in (averaged if averaged is not None else range(len(domains)))
               if f"classifier_accuracy/{d + 1}" in results]
     if not chosen:
-        raise ConfigurationError("classifier accuracy needs labelled evaluation images")
+        raise MetricError("classifier accuracy needs labelled evaluation images")
     results["classifier_accuracy"] = float(np.mean(chosen))
     return results
 
@@ -94,7 +115,7 @@ def classifier_accuracy(context, num_pairs: int = 0) -> dict[str, float]:
     For a classifier run trained on domain 1 only, ``classifier_accuracy`` averages
     domain 1 alone; otherwise every labelled domain.
     """
-    model = context_classifier(context, "classifier accuracy")
+    model = context_classifier(context, "classifier_accuracy")
     _, evaluation = context.task.classification_split()
     config = context.config
     averaged = [0] if getattr(config, "gan_type", None) == "classifier" and config.classifier_domains == "1" else None

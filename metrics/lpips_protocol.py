@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from data.pipeline import real_images
+from metrics.errors import require_finite
 from utils.images import pair_grid, save_image
 
 EXTREMES = 8
@@ -64,11 +65,17 @@ def save_extremes(generated: list[np.ndarray], distances: np.ndarray, run_dir: s
 
 def lpips_metric(context, num_pairs: int) -> dict[str, float]:
     """The protocol on ``num_pairs`` pairs of a run (see the module docstring)."""
-    from metrics.lpips import LPIPS
+    from metrics.lpips import LPIPS, MIN_IMAGE_SIZE
 
+    shapes = context.task.image_shapes
+    if any(min(h, w) < MIN_IMAGE_SIZE or c not in (1, 3) for h, w, c in shapes):
+        raise context.refuse("lpips", f"images of at least {MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE} with 1 or 3 "
+                             f"channels (its AlexNet's input), the images are {sorted(set(shapes))}",
+                             f"Train at --image_size {MIN_IMAGE_SIZE} or more to use LPIPS.")
     lpips = LPIPS("alex")
     generated = context.generate(num_pairs, seed=4242)
     real = [real_images(d, num_pairs, seed=i) for i, d in enumerate(context.task.domains)]
+    require_finite(real, f"the real images read from {context.task.name!r} contain")
     results, distances = lpips_scores(lpips.distance_batched, generated, real)
     if distances is not None:  # a plain GAN (one domain) has only generated-vs-real
         save_extremes(generated, distances, context.run_dir)

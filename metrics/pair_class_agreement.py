@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from metrics.classification import classify, context_classifier, label_agreement, predicted_labels
-from utils.config import ConfigurationError
+from metrics.errors import MetricError
 
 
 def label_entropy(class_ids: np.ndarray, num_classes: int) -> float:
@@ -48,13 +48,13 @@ def pair_class_agreement_scores(
     paired = generate(num_pairs, seed)
     independent = generate(num_pairs, seed + 1)
     if len(paired) < 2:
-        raise ConfigurationError("pair class agreement compares two or more domains")
+        raise MetricError("pair class agreement compares two or more domains")
 
     def labels(images: np.ndarray) -> np.ndarray:
         probabilities = np.asarray(classify_fn(images))
         if multi_label and (probabilities.min() < 0 or probabilities.max() > 1):
-            raise ConfigurationError("the classifier must output probabilities (a sigmoid per label) "
-                                     f"in [0, 1]; got values in [{probabilities.min():.3g}, {probabilities.max():.3g}]")
+            raise MetricError("the classifier must output probabilities (a sigmoid per label) "
+                              f"in [0, 1]; got values in [{probabilities.min():.3g}, {probabilities.max():.3g}]")
         found = predicted_labels(probabilities, multi_label)
         return found[:, kept_labels] if multi_label and kept_labels is not None else found
 
@@ -80,8 +80,9 @@ def pair_class_agreement(context, num_pairs: int) -> dict[str, float]:
     """The metric on a run: its generators, and the classifier at ``--classifier_path``."""
     task = context.task
     if task.num_domains < 2:
-        raise ConfigurationError("pair class agreement compares two or more domains")
-    model = context_classifier(context, "pair class agreement")
+        raise context.refuse("pair_class_agreement", "two or more domains to compare",
+                             "A --gan_type gan run has one: use --metrics lpips (generated vs real).")
+    model = context_classifier(context, "pair_class_agreement")
     kept = None
     if task.multi_label:
         domain_names = {d.name for d in task.domains}

@@ -22,6 +22,7 @@ import numpy as np
 
 from data.pipeline import from_unit_range
 from data.task import Transform
+from metrics.errors import MetricError
 
 
 def _on(images: np.ndarray) -> np.ndarray:
@@ -90,8 +91,8 @@ def pixel_agreement_scores(
     """
     related = [(i, t) for i, t in enumerate(transforms[1:], start=1) if t is not None]
     if not related:
-        raise ValueError("pixel agreement needs a task whose domains are transforms of domain 1 "
-                         "(mnist2edge, mnist2negative, mnist2rotate, ...)")
+        raise MetricError("pixel agreement needs a task whose domains are transforms of domain 1 "
+                          "(mnist2edge, mnist2negative, mnist2rotate, ...)")
     paired = generate(num_pairs, seed)
     independent = generate(num_pairs, seed + 1)
     per_domain: dict[str, list[float]] = {}

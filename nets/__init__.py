@@ -15,6 +15,7 @@ from nets.faces import faces_discriminator, faces_generator
 from nets.layers import NetOptions
 from nets.resnet import resnet_generator
 from nets.rotate import rotate_discriminator, rotate_generator
+from utils.config import ConfigurationError
 from utils.registry import Registry
 
 ArchitectureFn = Callable[[tuple[int, int, int], NetOptions], Architecture]
@@ -39,9 +40,11 @@ __all__ = [
     "NetOptions",
     "build_discriminators",
     "build_generators",
+    "check_image_size",
     "default_discriminator_width",
     "resolve_architecture",
     "resolve_shared",
+    "valid_image_sizes",
 ]
 
 
@@ -59,6 +62,50 @@ def resolve_architecture(arch: str, image_shape: tuple[int, int, int]) -> str:
 # Image size -> the registered architecture ``auto`` picks (same name for G and D).
 # 64: the face nets with one block fewer at the wide end (see nets.faces).
 AUTO_ARCHITECTURES = {32: "digit", 64: "faces", 128: "faces", 256: "faces"}
+
+
+def _takes(registry: Registry[ArchitectureFn], arch: str | None, shape: tuple[int, int, int]) -> bool:
+    """True if ``arch`` (None: any registered one; ``auto``: the pick for this size) takes ``shape``."""
+    try:
+        names = registry.names() if arch is None else [resolve_architecture(arch, shape)]
+    except ValueError:  # auto has no net for this size
+        return False
+    for name in names:
+        try:
+            registry.get(name)(shape, NetOptions())  # lists blocks only: no layer is built
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def valid_image_sizes(g_arch: str | None = None, d_arch: str | None = None, channels: int = 3,
+                      largest: int = 1024) -> list[int]:
+    """The sizes S <= ``largest`` of S x S x ``channels`` images that both architectures take.
+
+    ``None`` stands for any registered architecture (what data loaders check, not knowing
+    the nets), ``auto`` for the one ``resolve_architecture`` picks at each size.
+    """
+    return [s for s in range(1, largest + 1) if _takes(GENERATORS, g_arch, (s, s, channels))
+            and _takes(DISCRIMINATORS, d_arch, (s, s, channels))]
+
+
+def check_image_size(size: int, g_arch: str | None = None, d_arch: str | None = None,
+                     channels: int = 3) -> None:
+    """ConfigurationError naming the valid sizes unless a generator ``g_arch`` and a
+    discriminator ``d_arch`` (None: any registered one) take ``size`` x ``size`` images."""
+    shape = (size, size, channels)
+    if _takes(GENERATORS, g_arch, shape) and _takes(DISCRIMINATORS, d_arch, shape):
+        return
+    if g_arch is None and d_arch is None:
+        nets = "no generator and discriminator pair takes"
+    else:
+        nets = f"--g_arch {g_arch or 'any'} with --d_arch {d_arch or 'any'} cannot take"
+    valid = ", ".join(map(str, valid_image_sizes(g_arch, d_arch, channels))) or "none"
+    auto = ", ".join(map(str, valid_image_sizes("auto", "auto", channels)))
+    hint = "" if (g_arch, d_arch) == ("auto", "auto") else f"; with --g_arch/--d_arch auto: {auto}"
+    raise ConfigurationError(f"--image_size {size}: {nets} {size}x{size} images; valid sizes "
+                             f"(up to 1024): {valid}{hint}")
 
 
 # Discriminators that are small at the thesis width (digit: 20, 50 and 500 units), so a

@@ -17,7 +17,7 @@ import main
 from data import DataOptions, Domain, Task, load_task, sources
 from data.pipeline import labelled_batches
 from losses.classification import binary_cross_entropy, categorical_cross_entropy
-from metrics import EvaluationContext
+from metrics import EvaluationContext, MetricError
 from metrics.classification import classify, predicted_labels
 from metrics.pair_class_agreement import pair_class_agreement, pair_class_agreement_scores
 from nets.classifier import (
@@ -30,6 +30,7 @@ from nets.layers import NetOptions
 from tests.conftest import tiny_config
 from trainers import ClassifierTrainer
 from utils.config import ConfigurationError, parse_config
+from utils.records import latest_metrics, latest_values, read_records
 
 # Adam's usual settings: what --gan_type classifier defaults to on the command line.
 CLASSIFIER = dict(gan_type="classifier", lr_d=1e-3, b1=0.9, images_while_training=0)
@@ -211,8 +212,9 @@ def trained(tmp_path_factory):
 
 
 def test_training_on_real_digits_beats_chance_by_far(trained):
-    metrics = json.loads((trained.run_dir / "metrics.json").read_text())
-    assert metrics["iteration"] == 300
+    recorded = latest_metrics(trained.run_dir)
+    assert {(m["iteration"], m["checkpoint"]) for m in recorded.values()} == {(300, "ckpt-300")}
+    metrics = latest_values(trained.run_dir)
     assert metrics["classifier_accuracy/1"] > 0.85 and metrics["classifier_accuracy/2"] > 0.85
     assert metrics["classifier_accuracy"] == pytest.approx(
         (metrics["classifier_accuracy/1"] + metrics["classifier_accuracy/2"]) / 2)
@@ -238,7 +240,8 @@ def test_all_domains_train_together_and_domain_1_alone(edge_task, tmp_path):
     one = ClassifierTrainer(tiny_config(**CLASSIFIER, classifier_domains="1"), edge_task, tmp_path / "one")
     assert one.train_indices == [0] and len(next(iter(one.training_data(0)))) == 1
     metrics = one.train_step(next(iter(one.training_data(0))))
-    assert set(metrics) == {"loss", "train_accuracy"} and np.isfinite(float(metrics["loss"]))
+    assert set(metrics) == {"loss", "train_accuracy", "finite/classifier gradients"}
+    assert np.isfinite(float(metrics["loss"])) and bool(metrics["finite/classifier gradients"])
 
 
 def test_resume_gives_identical_weights(edge_task, tmp_path):
@@ -348,9 +351,9 @@ def _context(task, config, generate_batch=None):
 
 def test_bad_classifier_inputs_are_explained(trained, edge_task, tmp_path):
     path = str(trained.run_dir / "classifier.keras")
-    with pytest.raises(ConfigurationError, match="needs --classifier_path"):
+    with pytest.raises(MetricError, match="pair_class_agreement on task 'mnist2edge': it needs --classifier_path"):
         pair_class_agreement(_context(edge_task, tiny_config()), 10)
-    with pytest.raises(ConfigurationError, match="does not exist"):
+    with pytest.raises(MetricError, match="does not exist"):
         pair_class_agreement(_context(edge_task, tiny_config(classifier_path=str(tmp_path / "no.keras"))), 10)
     rgb = digit_classifier((32, 32, 3), NetOptions(width=0.0625))
     rgb.save(tmp_path / "rgb.keras")
@@ -360,7 +363,7 @@ def test_bad_classifier_inputs_are_explained(trained, edge_task, tmp_path):
         load_classifier(path, (32, 32, 1), 13)
     unlabelled = Task("pictures", (Domain("a", (32, 32, 1), images=np.zeros((4, 32, 32, 1), np.uint8)),
                                    Domain("b", (32, 32, 1), images=np.zeros((4, 32, 32, 1), np.uint8))))
-    with pytest.raises(ConfigurationError, match="needs a task with class labels; 'pictures' has none"):
+    with pytest.raises(MetricError, match="pair_class_agreement needs a task with class labels; 'pictures' has none"):
         pair_class_agreement(_context(unlabelled, tiny_config(classifier_path=path)), 10)
     with pytest.raises(ConfigurationError, match="needs labelled images"):
         ClassifierTrainer(tiny_config(**CLASSIFIER), unlabelled, tmp_path / "run")
@@ -390,12 +393,13 @@ def test_cli_trains_a_classifier_then_scores_a_cogan_with_it(tmp_path, capsys):
                       "--classifier_path", str(classifier)]) == 0
     assert classifier.exists() and not (run / "classifier.keras").exists()
     assert "classifier_accuracy/2" in capsys.readouterr().out
-    trained = json.loads((run / "metrics.json").read_text())
+    trained = latest_values(run)
     assert {"classifier_accuracy", "classifier_accuracy/1", "classifier_accuracy/2"} <= set(trained)
     # the default --metrics of a classifier run is its accuracy; generator metrics are refused
-    (run / "metrics.json").unlink()
     assert main.main(["--mode", "evaluate", "--dir", str(run)]) == 0
-    assert json.loads((run / "metrics.json").read_text())["classifier_accuracy"] == trained["classifier_accuracy"]
+    accuracy = [(r["value"], r["iteration"], r["checkpoint"]) for r in read_records(run)
+                if r["metric"] == "classifier_accuracy"]
+    assert accuracy == [(trained["classifier_accuracy"], 4, "ckpt-4")] * 2  # recorded twice, both kept
     assert main.main(["--mode", "evaluate", "--dir", str(run), "--metrics", "lpips"]) == 2
     assert "classifier run, it has no generators" in capsys.readouterr().err
 
@@ -405,9 +409,9 @@ def test_cli_trains_a_classifier_then_scores_a_cogan_with_it(tmp_path, capsys):
     assert "needs --classifier_path" in capsys.readouterr().err
     assert main.main(["--mode", "evaluate", "--dir", str(cogan), "--metrics", "pair_class_agreement",
                       "--num_pairs", "50", "--classifier_path", str(classifier)]) == 0
-    metrics = json.loads((cogan / "metrics.json").read_text())
+    metrics = latest_metrics(cogan)
     assert {"pair_class_agreement", "pair_class_agreement_shuffled", "pair_class_entropy/1",
             "pair_class_entropy/2"} <= set(metrics)
-    assert 0.0 <= metrics["pair_class_agreement"] <= 1.0 and metrics["num_pairs"] == 50
+    assert 0.0 <= metrics["pair_class_agreement"]["value"] <= 1.0 and metrics["pair_class_agreement"]["num_pairs"] == 50
     # the override is for evaluation only: the run's configuration is untouched
     assert json.loads((cogan / "config.json").read_text())["classifier_path"] is None

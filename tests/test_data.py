@@ -57,11 +57,11 @@ def test_explicit_tfds_source_without_data_or_network_fails_fast(monkeypatch):
         load_mnist("train", DataOptions(source="tfds"))
 
 
-def test_auto_source_without_any_copy_fails_fast_with_what_it_looked_for(tmp_path, monkeypatch):
+def test_auto_source_without_any_copy_fails_fast_with_what_it_looked_for(monkeypatch):
     monkeypatch.setattr(sources, "network_reachable", lambda *a, **k: False)
     monkeypatch.setattr(sources, "tfds_prepared", lambda name, data_dir: False)
-    with pytest.raises(DataNotFoundError, match="raw files missing.*unreachable"):
-        sources.resolve_source("svhn_cropped", ["svhn/train_32x32.mat"], DataOptions(str(tmp_path)))
+    with pytest.raises(DataNotFoundError, match=r"raw files missing \(\$COGAN_DATA_DIR/svhn/train_32x32.mat\).*unreachable"):
+        sources.resolve_source("svhn_cropped", ["svhn/train_32x32.mat"], DataOptions())
 
 
 def test_tfds_path_with_mock_data(monkeypatch):

@@ -52,10 +52,33 @@ def write_image(path: Path, size=(20, 24), mode="RGB", value=None, fmt=None) -> 
     return path
 
 
+def write_mnist(root: Path, n_train: int = 20, n_test: int = 10, leave_out: tuple[str, ...] = ()) -> None:
+    """Official-format (gzipped idx) MNIST files under ``root/mnist``, random digits, labels i % 10;
+    the files named in ``leave_out`` (e.g. ``mnist/t10k-labels-idx1-ubyte.gz``) are not written."""
+    import gzip
+
+    from data.mnist import RAW_FILES
+
+    rng = np.random.default_rng(n_train)
+    for split, n in (("train", n_train), ("test", n_test)):
+        images_file, labels_file = RAW_FILES[split]
+        arrays = {images_file: (0x803, rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                  labels_file: (0x801, (np.arange(n) % 10).astype(np.uint8))}
+        for name, (magic, array) in arrays.items():
+            if name in leave_out:
+                continue
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+            with gzip.open(root / name, "wb") as handle:
+                handle.write(header + array.tobytes())
+
+
 def write_svhn(root: Path, n: int = 12) -> np.ndarray:
-    """Official-format SVHN .mat files: X (32, 32, 3, N) uint8, y (N, 1) with 10 for digit 0."""
+    """Official-format SVHN .mat files: X (32, 32, 3, N) uint8, y (N, 1) with 10 for digit 0; and,
+    since a data folder must hold every file of its task, 20 + 10 MNIST digits (``write_mnist``)."""
     from scipy.io import savemat
 
+    write_mnist(root)
     labels = np.arange(n) % 10 + 1  # 1..10
     images = np.zeros((32, 32, 3, n), np.uint8)
     images[..., ::2] = 255  # even images bright, odd ones black
@@ -81,9 +104,10 @@ def test_svhn_mat_files_in_the_official_format(tmp_path, no_tfds):
     assert images.shape == (12, 32, 32, 3) and images.dtype == np.uint8
     np.testing.assert_array_equal(labels, expected)
     assert labels[9] == 0 and images[0].min() == 255 and images[1].max() == 0
-    task = load_task("mnist2svhn", DataOptions(str(tmp_path)))  # MNIST: bundled subset; SVHN: raw
+    task = load_task("mnist2svhn", DataOptions(str(tmp_path)))  # MNIST and SVHN raw
     assert task.image_shapes == [(32, 32, 3)] * 2 and task.num_classes == 10
-    assert [len(d) for d in task.domains] == [6000, 12] and len(task.test_domains[1]) == 12
+    assert [len(d) for d in task.domains] == [20, 12] and len(task.test_domains[1]) == 12
+    assert task.sources == {"mnist": "raw", "svhn": "raw"}
     mnist = task.domains[0].images
     np.testing.assert_array_equal(mnist[..., 0], mnist[..., 2])  # gray repeated to 3 channels
     assert_batches(task, 32, 3)
@@ -92,6 +116,7 @@ def test_svhn_mat_files_in_the_official_format(tmp_path, no_tfds):
 def test_mnist2svhn_from_tfds(mock_tfds):
     task = load_task("mnist2svhn", DataOptions(source="tfds"))
     assert [len(d) for d in task.domains] == [12, 12] and task.image_shapes == [(32, 32, 3)] * 2
+    assert task.sources == {"mnist": "tfds", "svhn": "tfds"}
     assert task.domains[1].labels.max() <= 9
     assert_batches(task, 32, 3)
 

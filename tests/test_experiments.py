@@ -1,10 +1,14 @@
 """Reproduction presets: every preset is a valid command line at both scales."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from experiments import PRESETS, TABLES, presets_of
 from experiments.__main__ import markdown_table
 from utils.config import parse_config
+from utils.records import append_evaluation
 
 
 @pytest.mark.parametrize("scale", ["full", "cpu"])
@@ -48,14 +52,27 @@ def test_table_copies_finished_grids_and_links_them_relatively(tmp_path):
     run = tmp_path / "runs" / "cpu" / "table5_1" / "cogan"
     (run / "samples").mkdir(parents=True)
     (run / "samples" / "final.png").write_bytes(b"png")
-    (run / "metrics.json").write_text(json.dumps({"lpips_gen1_gen2": 0.25, "iteration": 1000}))
+    append_evaluation(run, {"lpips_gen1_gen2": 0.25}, iteration=1000, checkpoint="ckpt-1000", num_pairs=3000)
     (run / "preset.json").write_text(json.dumps({"train_seconds": 300.0}))
     docs = tmp_path / "docs"
     text = markdown_table("table5_1", "cpu", tmp_path / "runs", docs / "images", docs)
     assert (docs / "images" / "table5_1_cogan_cpu.png").read_bytes() == b"png"
     assert "![CoGAN](images/table5_1_cogan_cpu.png)" in text
     assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (0.1026) |" in text
+    assert "| Iterations | 1000 |" in text
     assert "| Wall time | 5 min |" in text
+
+
+def test_table_reads_the_latest_records_and_shows_every_iteration_they_come_from(tmp_path):
+    run = tmp_path / "cpu" / "table5_1" / "cogan"
+    append_evaluation(run, {"lpips_gen1_gen2": 0.5, "lpips_gen1_real1": 0.4}, iteration=800,
+                      checkpoint="ckpt-800", num_pairs=3000)
+    append_evaluation(run, {"lpips_gen1_gen2": 0.25, "pixel_agreement": 0.9}, iteration=1000,
+                      checkpoint="ckpt-1000", num_pairs=3000)
+    text = markdown_table("table5_1", "cpu", tmp_path)
+    assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (0.1026) |" in text
+    assert "| Gen. domain 1 vs Real domain 1 | 0.4000" in text
+    assert "| Iterations | 1000 / 800 | — |" in text
 
 
 def test_a_finished_preset_is_neither_retrained_nor_reevaluated(tmp_path, monkeypatch):
@@ -72,3 +89,24 @@ def test_a_finished_preset_is_neither_retrained_nor_reevaluated(tmp_path, monkey
     monkeypatch.setattr(main, "main", refuse)
     assert run_preset(PRESETS.get("table5_1/classifier"), "cpu", tmp_path, []) == run
     assert (run / "preset.json").read_text() == '{"train_seconds": 90.0}'
+
+
+def test_a_diverged_preset_is_recorded_never_evaluated_and_shown_in_the_table(tmp_path, monkeypatch):
+    import main
+    from experiments.__main__ import run_preset
+    from utils.run_dir import write_status
+
+    calls = []
+
+    def diverging(argv):
+        calls.append(argv)
+        assert "--mode" not in argv, "a diverged run was evaluated"
+        run = Path(argv[argv.index("--dir") + 1])
+        write_status(run, "diverged", 7, "training diverged at step 7: d_loss/1 is nan")
+        return 3
+
+    monkeypatch.setattr(main, "main", diverging)
+    run = run_preset(PRESETS.get("table5_1/cogan"), "cpu", tmp_path, [])
+    assert len(calls) == 1 and json.loads((run / "preset.json").read_text())["diverged"]["step"] == 7
+    assert run_preset(PRESETS.get("table5_1/cogan"), "cpu", tmp_path, []) == run and len(calls) == 1
+    assert "diverged (step 7)" in markdown_table("table5_1", "cpu", tmp_path)

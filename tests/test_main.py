@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import main
+from utils.records import RECORDS_FILE, latest_metrics, read_records
 
 TINY = ["--width", "0.0625", "--batch_size", "8", "--log_every", "2", "--checkpoint_every", "2",
         "--images_while_training", "0", "--data_source", "bundled"]
@@ -16,9 +18,11 @@ def test_train_then_evaluate_writes_metrics(tmp_path, capsys):
     saved = json.loads((run / "config.json").read_text())
     assert saved["iterations"] == 2 and saved["dir"] == str(run)
     assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "50"]) == 0
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert {"pixel_agreement", "pixel_agreement_shuffled", "iteration", "num_pairs"} <= set(metrics)
-    assert 0.0 <= metrics["pixel_agreement"] <= 1.0 and metrics["iteration"] == 2
+    metrics = latest_metrics(run)
+    assert {"pixel_agreement", "pixel_agreement_shuffled", "stroke_agreement"} <= set(metrics)
+    assert 0.0 <= metrics["pixel_agreement"]["value"] <= 1.0
+    assert {(m["iteration"], m["checkpoint"], m["num_pairs"]) for m in metrics.values()} == {(2, "ckpt-2", 50)}
+    assert json.loads((run / "metrics.json").read_text()) == metrics  # the summary
     assert "pixel_agreement_shuffled" in capsys.readouterr().out
 
 
@@ -78,3 +82,107 @@ def test_evaluate_replaces_only_the_data_options_given(tmp_path, monkeypatch):
     assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "20",
                       "--data_dir", str(tmp_path / "elsewhere")]) == 0
     assert (seen[-1].data_dir, seen[-1].data_source) == (str(tmp_path / "elsewhere"), "bundled")
+
+
+# -- evaluation never records garbage ------------------------------------------------------------
+
+FAST = [*TINY, "--d_width", "0.0625", "--iterations", "2"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A tiny CoGAN run trained for 2 iterations (copied by each test that changes it)."""
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert main.main([*FAST, "--dir", str(run)]) == 0
+    return run
+
+
+def _copy(run, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "dir": str(copy)}))
+    return copy
+
+
+def test_evaluations_at_different_iterations_are_all_kept(trained_run, tmp_path):
+    run = _copy(trained_run, tmp_path)
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "20"]) == 0
+    assert main.main(["--dir", str(run), "--resume", "--iterations", "4"]) == 0
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "30"]) == 0
+    scores = [(r["iteration"], r["checkpoint"], r["num_pairs"]) for r in read_records(run)
+              if r["metric"] == "pixel_agreement"]
+    assert scores == [(2, "ckpt-2", 20), (4, "ckpt-4", 30)]
+    assert latest_metrics(run)["pixel_agreement"]["iteration"] == 4
+
+
+def test_generators_that_output_nan_are_refused(trained_run, tmp_path, capsys):
+    from data import DataOptions, load_task
+    from trainers import TRAINERS
+    from utils.run_dir import load_run_config
+
+    run = _copy(trained_run, tmp_path)
+    config = load_run_config(run)
+    trainer = TRAINERS.get(config.gan_type)(config, load_task("mnist2edge", DataOptions(source="bundled")), run)
+    trainer.restore(required=True)
+    weight = trainer.generator.trainable_variables[0]
+    weight.assign(np.full(weight.shape, np.nan, np.float32))
+    trainer.step.assign_add(1)
+    trainer.manager.save(checkpoint_number=int(trainer.step))
+    capsys.readouterr()
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "20"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ckpt-3 (iteration 3): the generators of")
+    assert "output NaN/Inf (domain 1: 20 of 20, domain 2: 20 of 20 images)" in err and "diverged" in err
+    assert not (run / RECORDS_FILE).exists() and not (run / "metrics.json").exists()
+
+
+def test_a_run_marked_diverged_is_not_evaluated(trained_run, tmp_path, capsys):
+    run = _copy(trained_run, tmp_path)
+    (run / "status.json").write_text(json.dumps({"state": "diverged", "step": 2,
+                                                 "message": "loss d_loss is nan at step 2"}))
+    capsys.readouterr()
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--num_pairs", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "diverged" in err and "step 2" in err and "loss d_loss is nan" in err
+    assert not (run / RECORDS_FILE).exists()
+
+
+def test_metrics_a_gan_run_cannot_support_are_explained(tmp_path, capsys):
+    run = tmp_path / "gan"
+    assert main.main([*FAST, "--gan_type", "gan", "--iterations", "1", "--dir", str(run)]) == 0
+    capsys.readouterr()
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--metrics", "pixel_agreement"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --metrics pixel_agreement needs") and "Traceback" not in err
+    assert "'mnist2edge[1]' (1 domain, --gan_type gan)" in err and "use --metrics lpips" in err
+    assert main.main(["--mode", "evaluate", "--dir", str(run), "--metrics", "pair_class_agreement"]) == 2
+    err = capsys.readouterr().err
+    assert "--metrics pair_class_agreement needs two or more domains" in err and "mnist2edge[1]" in err
+    assert not (run / RECORDS_FILE).exists()
+
+
+def test_lpips_on_images_it_cannot_read_is_explained():
+    from data import Domain, Task
+    from metrics import METRICS, EvaluationContext, MetricError
+
+    small = Task("folders", tuple(Domain(n, (16, 16, 3), images=np.zeros((4, 16, 16, 3), np.uint8)) for n in "ab"))
+    with pytest.raises(MetricError, match=r"--metrics lpips needs images of at least 32x32.*'folders'.*--image_size 32"):
+        METRICS.get("lpips")(EvaluationContext(None, None, small, "/tmp"), 10)
+
+
+def test_generated_images_are_checked_for_nan_and_inf():
+    import tensorflow as tf
+
+    from metrics import EvaluationContext, NonFiniteOutputError
+    from metrics.errors import MetricError
+
+    def generate_batch(z):
+        return [z[:, :, None, None], tf.where(z > 0.9, np.inf, z)[:, :, None, None]]
+
+    context = EvaluationContext(generate_batch, lambda n, rng: rng.uniform((n, 4)), None, "RUN", batch_size=8)
+    with pytest.raises(NonFiniteOutputError, match=r"generators of RUN output NaN/Inf \(domain 2: \d+ of 20 images\)"):
+        context.generate(20, seed=1)
+    assert issubclass(NonFiniteOutputError, MetricError) and issubclass(MetricError, ValueError)

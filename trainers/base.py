@@ -12,13 +12,16 @@ Everything a run produces sits in its directory:
     logs/              TensorBoard events: every loss term, sample grids, the config
     losses.csv/.png    the logged losses and their plot
     *.keras            exported networks
-    metrics.json       written by --mode evaluate
+    metrics.jsonl      evaluation records (--mode evaluate), summarised in metrics.json
+    status.json        training, finished, interrupted, diverged or failed (utils.run_dir)
 """
 
 from __future__ import annotations
 
 import abc
 import csv
+import math
+import sys
 import time
 from pathlib import Path
 
@@ -28,11 +31,47 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from data import Task, training_batches
+from trainers.checkpoints import CheckpointError, CheckpointStore
 from utils.config import Config
 from utils.images import pair_grid, save_image
 from utils.plots import plot_losses
+from utils.run_dir import write_status
+from utils.signals import EXIT_CODES, StopRequests
 
 GRID_ROWS, GRID_COLS = 4, 8
+
+
+class TrainingStopped(Exception):
+    """Training ended early on purpose; ``exit_code`` is what ``main`` exits with."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class Interrupted(TrainingStopped):
+    """SIGINT or SIGTERM: the step finished and a checkpoint was written (exit 130 / 143)."""
+
+
+class Diverged(TrainingStopped):
+    """A non-finite loss, gradient or weight (exit 3); the last checkpoint is the last finite one."""
+
+    exit_code = 3
+
+
+def truncate_log(csv_path: Path, step: int) -> None:
+    """Drop the rows of losses.csv after ``step``: a resumed or rolled-back run logs them again."""
+    if not csv_path.exists():
+        return
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept = rows[:1] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= step]
+    if len(kept) != len(rows):
+        with open(csv_path, "w", newline="") as handle:
+            csv.writer(handle).writerows(kept)
 
 
 def make_optimizer(name: str, learning_rate: float, b1: float, b2: float) -> keras.optimizers.Optimizer:
@@ -43,6 +82,12 @@ def make_optimizer(name: str, learning_rate: float, b1: float, b2: float) -> ker
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=b1)
     raise ValueError(f"unknown optimizer {name!r}; valid choices: adam, rmsprop, sgd")
+
+
+def all_finite(tensors: list[tf.Tensor | None]) -> tf.Tensor:
+    """True when every element of every (non-None) tensor is finite: a scalar bool tensor."""
+    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors if t is not None]
+                                  or [tf.constant(True)]))
 
 
 def seed_states(*models: keras.Model) -> list[tf.Variable]:
@@ -62,9 +107,8 @@ class Trainer(abc.ABC):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.build()
         self.checkpoint = tf.train.Checkpoint(step=self.step, rng=self.rng, **self.trackables())
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, str(self.run_dir / "checkpoints"), max_to_keep=3
-        )
+        self.checkpoints = CheckpointStore(self.checkpoint, self.run_dir / "checkpoints", max_to_keep=3)
+        self.restored_checkpoint: str | None = None
         self._sample_z = self.noise(GRID_ROWS * GRID_COLS, tf.random.Generator.from_seed(config.seed + 1))
 
     # -- to implement -----------------------------------------------------------------------
@@ -109,14 +153,19 @@ class Trainer(abc.ABC):
             return rng.uniform(shape, -1.0, 1.0)
         return rng.normal(shape)
 
+    @property
+    def manager(self) -> tf.train.CheckpointManager:
+        return self.checkpoints.manager
+
     def restore(self, required: bool = True) -> int:
-        """Restore the latest checkpoint; returns its step (0 when there is none and not required)."""
-        latest = self.manager.latest_checkpoint
-        if latest is None:
+        """Restore the newest readable checkpoint (``trainers.checkpoints``); returns its step,
+        0 when there is none and it is not ``required``. ``restored_checkpoint`` names it."""
+        self.restored_checkpoint = self.checkpoints.restore_latest()
+        if self.restored_checkpoint is None:
             if required:
-                raise FileNotFoundError(f"no checkpoint in {self.run_dir / 'checkpoints'}")
+                raise CheckpointError(f"no checkpoint in {self.run_dir / 'checkpoints'}: nothing to resume "
+                                      "or evaluate")
             return 0
-        self.checkpoint.restore(latest).assert_existing_objects_matched()
         return int(self.step)
 
     def checkpoint_variables(self) -> list[tf.Variable]:
@@ -141,44 +190,161 @@ class Trainer(abc.ABC):
             tf.summary.image("samples", grid[None].astype(np.float32) / 255.0)
 
     def train(self) -> dict[str, float]:
-        """Run (or continue) training to ``config.iterations``; returns the last logged losses."""
+        """Run (or continue) training to ``config.iterations``; returns the last logged losses.
+
+        With ``config.resume`` a usable checkpoint is required. Every step is checked for
+        non-finite losses, gradients and weights (``Diverged``, or a rollback with
+        ``--on_nan rollback``); SIGINT/SIGTERM end the step, checkpoint and raise
+        ``Interrupted``. RUN/status.json says which way the run ended.
+        """
         config = self.config
-        start = self.restore(required=False)
+        # main.py restores before it rewrites anything in a resumed run; no need to read it twice.
+        start = int(self.step) if self.restored_checkpoint else self.restore(required=config.resume)
         if start >= config.iterations:
             print(f"{self.run_dir}: already trained for {start} iterations")
+            write_status(self.run_dir, "finished", start, f"trained for {start} iterations")
             return {}
-        step_fn = tf.function(self.train_step)
-        batches = self.training_data(start)
+        write_status(self.run_dir, "training", start, f"training to {config.iterations} iterations")
+        try:
+            return self._train_from(start)
+        except TrainingStopped:
+            raise  # it wrote its own status
+        except BaseException as error:
+            write_status(self.run_dir, "failed", int(self.step), f"{type(error).__name__}: {error}"[:500])
+            raise
+
+    def _train_from(self, start: int) -> dict[str, float]:
+        config = self.config
+        step_fn = tf.function(self._checked_step)
         writer = tf.summary.create_file_writer(str(self.run_dir / "logs"))
         if start == 0:
             with writer.as_default(step=0):
                 tf.summary.text("config", f"```\n{config.to_json()}\n```")
+            self.checkpoints.save(0)  # a finite starting point to fall back to
         csv_path = self.run_dir / "losses.csv"
+        truncate_log(csv_path, start)
         last: dict[str, float] = {}
-        began = time.time()
+        rollbacks = 0
+        began = saved_at = time.time()
         bar = tqdm(total=config.iterations, initial=start, desc=f"{config.gan_type} {config.cogan_data}",
                    unit="it", dynamic_ncols=True)
-        for batch in batches.take(config.iterations - start):
-            metrics = step_fn(batch)
-            step = int(self.step.assign_add(1))
-            bar.update(1)
-            if step % config.log_every == 0 or step == config.iterations:
-                last = {k: float(v) for k, v in metrics.items()}
-                self._log(writer, csv_path, step, time.time() - began, last)
-                bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if "/" not in k}, refresh=False)
-            if config.images_while_training and step % config.images_while_training == 0:
-                self.save_samples(f"step_{step:06d}", writer)
-            if step % config.checkpoint_every == 0:
-                self.manager.save(checkpoint_number=step)
-        bar.close()
-        if self.manager.latest_checkpoint is None or not self.manager.latest_checkpoint.endswith(f"-{int(self.step)}"):
-            self.manager.save(checkpoint_number=int(self.step))
-        self.save_samples("final", writer)
-        writer.flush()
-        if csv_path.exists():
-            plot_losses(csv_path, self.run_dir / "losses.png")
-        self.export()
+        batches = iter(self.training_data(start))
+        with StopRequests() as stop:
+            while int(self.step) < config.iterations:
+                batch = self._next_batch(batches)
+                metrics, flags, healthy = step_fn(batch)
+                step = int(self.step.assign_add(1))
+                if not bool(healthy):
+                    term, value = self.diagnose(metrics, flags)
+                    if config.on_nan == "rollback" and rollbacks < config.nan_rollbacks:
+                        rollbacks += 1
+                        step = self._roll_back(step, term, value, rollbacks)
+                        truncate_log(csv_path, step)
+                        bar.reset(total=config.iterations)
+                        bar.update(step)
+                        batches = iter(self.training_data(step))
+                        continue
+                    self._diverged(step, term, value, bar)
+                bar.update(1)
+                if step % config.log_every == 0 or step == config.iterations:
+                    last = {k: float(v) for k, v in metrics.items()}
+                    self._log(writer, csv_path, step, time.time() - began, last)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if "/" not in k}, refresh=False)
+                if config.images_while_training and step % config.images_while_training == 0:
+                    self.save_samples(f"step_{step:06d}", writer)
+                due = step % config.checkpoint_every == 0 or time.time() - saved_at >= 60 * config.checkpoint_minutes
+                if due or stop.requested:
+                    self.checkpoints.save(step)
+                    saved_at = time.time()
+                if stop.requested:
+                    bar.close()
+                    writer.flush()
+                    message = (f"interrupted by {stop.name} at step {step} of {config.iterations}; checkpoint "
+                               f"ckpt-{step} written; continue with: python main.py --resume --dir {self.run_dir}")
+                    write_status(self.run_dir, "interrupted", step, message)
+                    raise Interrupted(message, EXIT_CODES[stop.signum])
+            bar.close()
+            if not (self.checkpoints.latest or "").endswith(f"-{int(self.step)}"):
+                self.checkpoints.save(int(self.step))
+            self.save_samples("final", writer)
+            writer.flush()
+            if csv_path.exists():
+                plot_losses(csv_path, self.run_dir / "losses.png")
+            self.export()
+        write_status(self.run_dir, "finished", int(self.step), f"trained for {int(self.step)} iterations")
         return last
+
+    def _checked_step(self, batch) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], tf.Tensor]:
+        """``train_step``, its gradient flags (the ``finite/<what>`` entries it returns, popped
+        from the logged metrics) and one flag: every logged value, gradient and checkpointed
+        float variable is finite after the step."""
+        metrics = dict(self.train_step(batch))
+        flags = {k[len("finite/"):]: metrics.pop(k) for k in sorted(metrics) if k.startswith("finite/")}
+        values = [tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))) for v in metrics.values()]
+        weights = [tf.reduce_all(tf.math.is_finite(v)) for v in self._float_variables()]
+        return metrics, flags, tf.reduce_all(tf.stack([*values, *flags.values(), *weights]))
+
+    def _float_variables(self) -> list[tf.Variable]:
+        return [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
+
+    def diagnose(self, metrics: dict[str, tf.Tensor], flags: dict[str, tf.Tensor]) -> tuple[str, float]:
+        """The first non-finite term of a step: a logged loss by name, else a gradient set, else
+        the first variable."""
+        for name, value in metrics.items():
+            value = float(tf.reduce_max(tf.abs(tf.cast(value, tf.float32))))
+            if not math.isfinite(value):
+                return name, value
+        for name, finite in flags.items():
+            if not bool(finite):
+                return name, float("nan")
+        for variable in self._float_variables():
+            values = variable.numpy()
+            if not np.isfinite(values).all():
+                bad = values[~np.isfinite(values)].flat[0]
+                return f"weight or optimizer state {variable.path}", float(bad)
+        return "an unnamed term", float("nan")
+
+    def _diverged(self, step: int, term: str, value: float, bar) -> None:
+        bar.close()
+        last = self.checkpoints.latest
+        where = f"its last finite checkpoint {Path(last).name} is intact" if last else "no checkpoint was written"
+        message = (f"training diverged at step {step}: {term} is {value}; {where}. Lower the learning rates "
+                   f"(--lr_d, --lr_g) or pass --on_nan rollback")
+        write_status(self.run_dir, "diverged", step, message, term=term,
+                     checkpoint=Path(last).name if last else None)
+        raise Diverged(message)
+
+    def _roll_back(self, step: int, term: str, value: float, count: int) -> int:
+        """Restore the last checkpoint and lower every optimizer's learning rate; returns the
+        step training continues from."""
+        self.restore(required=True)
+        factor = self.config.nan_lr_factor
+        rates = []
+        for optimizer in self.optimizers():
+            optimizer.learning_rate = float(optimizer.learning_rate) * factor
+            rates.append(f"{float(optimizer.learning_rate):.3g}")
+        restored = int(self.step)
+        tqdm.write(f"warning: {term} is {value} at step {step}; rollback {count} of {self.config.nan_rollbacks}: "
+                   f"restored {Path(self.restored_checkpoint).name}, learning rates now {', '.join(rates)}",
+                   file=sys.stderr)
+        return restored
+
+    def optimizers(self) -> list[keras.optimizers.Optimizer]:
+        """The optimizers among the checkpointed objects."""
+        return [o for o in self.trackables().values() if isinstance(o, keras.optimizers.Optimizer)]
+
+    def _next_batch(self, batches):
+        try:
+            return next(batches)
+        except StopIteration:
+            raise RuntimeError("the training data ran out before --iterations") from None
+        except tf.errors.OpError as error:
+            from data.sources import DataError
+
+            damaged = self.task.undecodable_files() if hasattr(self.task, "undecodable_files") else []
+            named = f"; damaged file(s): {', '.join(damaged[:5])}" if damaged else ""
+            raise DataError(f"reading training images failed at step {int(self.step) + 1}: "
+                            f"{error.message.splitlines()[0][:200]}{named}") from None
 
     def training_data(self, start_step: int) -> tf.data.Dataset:
         """The ``train_step`` inputs from step ``start_step`` on: per step, one tensor per

@@ -20,7 +20,7 @@ cross-entropy.
 At the end the classifier is saved as ``--classifier_path`` (default RUN/classifier.keras;
 an existing file is never overwritten by a new run) and its accuracy on every labelled
 domain's test images (or, without a test split, a fixed held-out tenth of each domain,
-which then does not train) is printed and merged into RUN/metrics.json
+which then does not train) is printed and recorded in RUN/metrics.jsonl
 (``classifier_accuracy``, ``classifier_accuracy/<d>``).
 """
 
@@ -37,7 +37,7 @@ from losses.classification import classification_loss
 from metrics.classification import require_labels
 from nets.classifier import build_classifier
 from nets.layers import NetOptions
-from trainers.base import Trainer, make_optimizer, seed_states
+from trainers.base import Trainer, all_finite, make_optimizer, seed_states
 from utils.config import Config, ConfigurationError
 
 ACCURACY_METRICS = ("classifier_accuracy",)
@@ -91,8 +91,10 @@ class ClassifierTrainer(Trainer):
         with tf.GradientTape() as tape:
             probabilities = self.model(images, training=True)
             loss = classification_loss(labels, probabilities)
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return {"loss": loss, "train_accuracy": self._batch_accuracy(labels, probabilities)}
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return {"loss": loss, "train_accuracy": self._batch_accuracy(labels, probabilities),
+                "finite/classifier gradients": all_finite(gradients)}
 
     @staticmethod
     def _batch_accuracy(labels: tf.Tensor, probabilities: tf.Tensor) -> tf.Tensor:
@@ -114,14 +116,16 @@ class ClassifierTrainer(Trainer):
 
     def train(self) -> dict[str, float]:
         """Train (or continue) to ``--iterations``, save the classifier, then measure and
-        record its accuracy (printed, and merged into RUN/metrics.json)."""
-        from utils.run_dir import update_metrics
+        record its accuracy (printed, and appended to RUN/metrics.jsonl)."""
+        from utils.records import append_evaluation
 
         last = super().train()
         if not self.output_path.exists():
             self.export()
         results = self.evaluate(list(ACCURACY_METRICS), 0)
-        update_metrics(self.run_dir, {**results, "iteration": int(self.step)})
+        latest = self.manager.latest_checkpoint
+        append_evaluation(self.run_dir, results, iteration=int(self.step),
+                          checkpoint=Path(latest).name if latest else None, num_pairs=0)
         names = {f"classifier_accuracy/{d}": f"{domain.name} ({len(domain)} images)"
                  for d, domain in enumerate(self.evaluation_domains, start=1)}
         print(f"Classifier saved to {self.output_path}; accuracy on held-out images:")

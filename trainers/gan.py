@@ -29,7 +29,7 @@ from nets import (
     default_discriminator_width,
 )
 from penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
-from trainers.base import Trainer, make_optimizer
+from trainers.base import Trainer, all_finite, make_optimizer
 
 
 class GANTrainer(Trainer):
@@ -112,11 +112,13 @@ class GANTrainer(Trainer):
         """Per-variable factor applied to the summed gradient (1 everywhere for uncoupled GANs)."""
         return [1.0] * len(variables)
 
-    def _apply(self, optimizer, loss: tf.Tensor, tape: tf.GradientTape, variables, shared) -> None:
+    def _apply(self, optimizer, loss: tf.Tensor, tape: tf.GradientTape, variables, shared) -> tf.Tensor:
+        """One optimizer update; returns whether every gradient was finite."""
         gradients = tape.gradient(loss, variables)
         scales = self.gradient_scales(variables, shared)
         gradients = [g if s == 1.0 else g * s for g, s in zip(gradients, scales)]
         optimizer.apply_gradients(zip(gradients, variables))
+        return all_finite(gradients)
 
     # -- the step ---------------------------------------------------------------------------
     def real_and_fake_logits(
@@ -154,7 +156,8 @@ class GANTrainer(Trainer):
                     total += config.penalty_weight_d * gp
             decay = l2_weight_decay(self._d_decayed, config.weight_decay)
             total += decay
-        self._apply(self.d_optimizer, total, tape, variables, self.discriminator.shared_variables)
+        metrics["finite/discriminator gradients"] = self._apply(
+            self.d_optimizer, total, tape, variables, self.discriminator.shared_variables)
         if self.penalty.constraint is not None:
             self.penalty.constraint(variables, config.clip)
         metrics["d_total"] = total
@@ -201,7 +204,8 @@ class GANTrainer(Trainer):
                 total += value
             decay = l2_weight_decay(self._g_decayed, config.weight_decay)
             total += decay
-        self._apply(self.g_optimizer, total, tape, variables, self.generator.shared_variables)
+        metrics["finite/generator gradients"] = self._apply(
+            self.g_optimizer, total, tape, variables, self.generator.shared_variables)
         if self.has_auxiliary:
             self.auxiliary_update(tape, logs)
         del tape

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,8 +60,9 @@ class Config:
                                 f"tfds datasets. Default: ${DATA_DIR_ENV}.", group="data")
     data_source: str = _opt("auto", "Where images come from: tfds (prepared or downloadable), "
                             "raw official files under --data_dir, or the MNIST subset bundled "
-                            "with the code. auto tries prepared tfds, raw files, the bundled "
-                            "subset (MNIST only), then a tfds download if the network answers.",
+                            "with the code. auto tries prepared tfds, then raw files; without "
+                            "--data_dir and $COGAN_DATA_DIR it goes on to the bundled subset "
+                            "(MNIST only), then a tfds download if the network answers.",
                             choices=("auto", "tfds", "raw", "bundled"), group="data")
     gan_domain: int = _opt(1, "With --gan_type gan: which domain of the task to learn (1-based).",
                            group="data")
@@ -186,7 +188,20 @@ class Config:
     images_while_training: int = _opt(250, "Save a sample grid every this many iterations "
                                       "(0: only at the end).", group="outputs")
     checkpoint_every: int = _opt(500, "Save a checkpoint every this many iterations (and at "
-                                 "the end).", group="outputs")
+                                 "the end, and when interrupted).", group="outputs")
+    # Iterations alone put hours at risk at full width (0.5 it/s there), so time bounds it too.
+    checkpoint_minutes: float = _opt(5.0, "Also save a checkpoint when this many minutes have "
+                                     "passed since the last one, so a crash loses at most that "
+                                     "much work.", group="outputs")
+    on_nan: str = _opt("stop", "When a loss, gradient or weight becomes NaN or infinite: stop "
+                       "(exit 3, the run marked diverged, its last checkpoint intact) or "
+                       "rollback (restore the last checkpoint, multiply the learning rates by "
+                       "--nan_lr_factor and continue; at most --nan_rollbacks times).",
+                       choices=("stop", "rollback"), group="outputs")
+    nan_lr_factor: float = _opt(0.5, "With --on_nan rollback: factor applied to the learning "
+                                "rates at each rollback.", group="outputs")
+    nan_rollbacks: int = _opt(3, "With --on_nan rollback: rollbacks allowed before the run "
+                              "stops as diverged.", group="outputs")
     log_every: int = _opt(10, "Log losses to TensorBoard and losses.csv every this many "
                           "iterations.", group="outputs")
     metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate "
@@ -201,13 +216,28 @@ class Config:
                 raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
         if self.images_while_training < 0:
             raise ValueError("--images_while_training must be >= 0")
-        for name in ("lr_d", "lr_g", "width", "d_width", "clip"):
+        # NaN compares false with everything, so finiteness is checked before the bounds.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"--{f.name} must be a finite number, got {value}")
+        for name in ("lr_d", "lr_g", "width", "d_width", "clip", "checkpoint_minutes", "nan_lr_factor"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
         for name in ("penalty_weight_d", "penalty_weight_g", "weight_decay", "semantic_weight",
-                     "cycle_weight", "content_weight", "style_weight"):
+                     "cycle_weight", "content_weight", "style_weight", "prelu_init"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("b1", "b2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.nan_lr_factor >= 1:
+            raise ValueError(f"--nan_lr_factor must be below 1 (it lowers the learning rates), "
+                             f"got {self.nan_lr_factor}")
+        if self.nan_rollbacks < 0:
+            raise ValueError(f"--nan_rollbacks must be >= 0, got {self.nan_rollbacks}")
+        if self.image_size is not None and self.image_size < 1:
+            raise ValueError(f"--image_size must be positive, got {self.image_size}")
         if self.gan_domain < 1:
             raise ValueError("--gan_domain is 1-based")
 
