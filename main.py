@@ -235,6 +235,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0 done, 2 a usage or input error (one
     line on stderr, never a traceback), 1 a checkpoint that cannot be read or written, 3
     training diverged, 130 / 143 interrupted by SIGINT / SIGTERM."""
+    from utils.signals import EXIT_CODES, Terminated
+
+    try:
+        return _main(argv)
+    except (KeyboardInterrupt, Terminated) as error:
+        # Outside the training loop (which checkpoints and explains itself), or a second Ctrl-C.
+        signum = signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT
+        print(f"\ninterrupted by {signal.Signals(signum).name}; a run whose training had started "
+              "continues from its newest readable checkpoint with: python main.py --resume --dir RUN",
+              file=sys.stderr)
+        return EXIT_CODES[signum]
+
+
+def _main(argv: Sequence[str] | None) -> int:
     config, given = parse_config(argv)
     from data.sources import DataError
     from metrics.errors import MetricError
@@ -243,7 +257,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from trainers.checkpoints import CheckpointError
     from utils.registry import UnknownNameError
     from utils.run_dir import RunDirectoryError
-    from utils.signals import EXIT_CODES, Terminated
 
     try:
         if config.mode == "evaluate":
@@ -260,11 +273,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingStopped as error:
         print(f"\n{error}", file=sys.stderr)
         return error.exit_code
-    except (KeyboardInterrupt, Terminated) as error:
-        name = "SIGTERM" if isinstance(error, Terminated) else "SIGINT"
-        print(f"\ninterrupted by {name} before training began (or after it ended); nothing to resume "
-              "from this call", file=sys.stderr)
-        return EXIT_CODES[signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT]
     return 0
 
 

@@ -148,6 +148,23 @@ def test_a_signal_checkpoints_and_resume_reaches_the_uninterrupted_weights(tmp_p
     assert _steps(run) == list(range(1, total + 1))  # each step once in losses.csv
 
 
+def test_sigterm_before_training_is_a_message_and_exit_143(tmp_path):
+    process = _start(tmp_path / "run", 400)
+    time.sleep(1.5)  # main.py is still importing TensorFlow or loading data
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err[-2000:]
+    assert "interrupted by SIGTERM" in err and "Traceback" not in err
+
+
+def test_checkpoint_minutes_bounds_the_work_at_risk(edge_task, tmp_path):
+    trainer = CoGANTrainer(tiny_config(iterations=3, checkpoint_every=1000, checkpoint_minutes=1e-9),
+                           edge_task, tmp_path)
+    trainer.train()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.index")) == [
+        "ckpt-1.index", "ckpt-2.index", "ckpt-3.index"]  # every step, as the interval has always passed
+
+
 # -- checkpoints --------------------------------------------------------------------------------
 
 def _trained(tmp_path: Path, iterations: int = 6) -> Path:

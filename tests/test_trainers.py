@@ -154,7 +154,11 @@ def test_training_writes_the_run_directory(edge_task, tmp_path):
     for name in ("losses.csv", "losses.png", "generator1.keras", "generator2.keras", "generators.keras",
                  "samples/step_000002.png", "samples/step_000004.png", "samples/final.png"):
         assert (tmp_path / name).exists(), name
-    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.index")) == ["ckpt-2.index", "ckpt-4.index"]
+    # ckpt-0: the finite starting point a divergence or rollback falls back to
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.index")) == [
+        "ckpt-0.index", "ckpt-2.index", "ckpt-4.index"]
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert (status["state"], status["step"]) == ("finished", 4)
     assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
     header = (tmp_path / "losses.csv").read_text().splitlines()[0].split(",")
     assert {"step", "d_loss/1", "d_loss/2", "g_loss/1", "g_loss/2"} <= set(header)

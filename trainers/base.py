@@ -36,7 +36,7 @@ from utils.config import Config
 from utils.images import pair_grid, save_image
 from utils.plots import plot_losses
 from utils.run_dir import write_status
-from utils.signals import EXIT_CODES, StopRequests
+from utils.signals import EXIT_CODES, StopRequests, Terminated
 
 GRID_ROWS, GRID_COLS = 4, 8
 
@@ -209,6 +209,10 @@ class Trainer(abc.ABC):
             return self._train_from(start)
         except TrainingStopped:
             raise  # it wrote its own status
+        except (KeyboardInterrupt, Terminated):  # a second Ctrl-C: the newest checkpoint stands
+            write_status(self.run_dir, "interrupted", int(self.step), "interrupted without a checkpoint of "
+                         "this step; --resume continues from the newest readable one")
+            raise
         except BaseException as error:
             write_status(self.run_dir, "failed", int(self.step), f"{type(error).__name__}: {error}"[:500])
             raise
