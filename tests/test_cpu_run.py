@@ -1,22 +1,25 @@
-"""A short real CPU training run on mnist2edge: weight sharing must couple the pairs.
+"""A short real CPU training run: weight sharing must couple the generated pairs.
 
-Pixel agreement of a CoGAN must clearly beat its own shuffled score (pairs from
-independent z) and the score of the same run with no shared layers.
+On ``mnist2negative`` a CoGAN's pixel agreement must clearly beat its own shuffled score
+(pairs from independent z) and the same run with nothing shared, whose paired score must
+stay at its shuffled one. Generators at width 0.125, the digit discriminators at the
+thesis' full width (the default), 200 iterations, 2,000 pairs.
 
-What makes 400 CPU iterations enough: the generators are at width 0.125 but the
-discriminators at the thesis' full width (``d_width=1``, the default for the digit nets:
-20/50/500 units instead of 2/6/62). Measured here (2,000 pairs; 4 min 9 s in all):
+Measured over 4 seeds (0-3) on an AMD EPYC (AVX-512) machine, mean ± standard deviation:
 
-    shared    pixel agreement 0.909, shuffled 0.895; stroke agreement 0.134, shuffled 0.065
-    unshared  pixel agreement 0.871, shuffled 0.872; stroke agreement 0.086, shuffled 0.086
+    shared    pixel agreement 0.979 ± 0.003, shuffled 0.887 ± 0.008 (paired - shuffled 0.092 ± 0.006, min 0.084)
+    unshared  pixel agreement 0.868 ± 0.007 (shared - unshared 0.111 ± 0.011, min 0.099),
+              paired - shuffled +0.002 ± 0.004 (largest 0.007)
+    stroke agreement: shared - shuffled 0.093 ± 0.006 (min 0.084)
 
-With the discriminators scaled like the generators, 400 iterations at width 0.25 gave
-0.898 paired vs 0.894 shuffled, and at width 0.125 the unshared run scored *above* the
-shared one after 1,000 iterations (0.858 vs 0.851), so no margin could be asserted. The paper's score moves little on edges because both
-images are mostly background (real pairs: 1.0 paired, 0.85 shuffled; a blank G_2 still
-scores about 0.9), hence the margins of 0.01 and 0.02 below; each is over ten standard
-errors of the 2,000-pair mean. Stroke agreement (the Jaccard index of the binarised
-strokes) shows the same coupling without the background: twice the shuffled score.
+so the margins below (0.05, and 0.025 for the unshared run) sit 5-7 standard deviations
+from the measured means. At 400 iterations the separation was wider (0.135 ± 0.008) for
+twice the time.
+
+Why not ``mnist2edge``, as before: over the same 4 seeds at 400 iterations its pixel
+agreement did not separate at all (shared - unshared from -0.035 to +0.001) and its
+stroke agreement only weakly (shared - unshared 0.009 to 0.088); CI went red on an Intel
+machine with that test. Edges are mostly background, so the paper's score moves little.
 """
 
 import pytest
@@ -24,13 +27,20 @@ import pytest
 from tests.conftest import tiny_config
 from trainers import CoGANTrainer
 
-ITERATIONS = 400
+ITERATIONS = 200
 PAIRS = 2000
 
 
+@pytest.fixture(scope="module")
+def negative_task():
+    from data import DataOptions, load_task
+
+    return load_task("mnist2negative", DataOptions(source="bundled"))
+
+
 def _scores(task, run_dir, shared_layers):
-    config = tiny_config(width=0.125, d_width=1.0, batch_size=32, iterations=ITERATIONS,
-                         shared_layers=shared_layers, d_shared_layers=shared_layers and 3,
+    config = tiny_config(cogan_data="mnist2negative", width=0.125, d_width=1.0, batch_size=32,
+                         iterations=ITERATIONS, shared_layers=shared_layers, d_shared_layers=shared_layers and 3,
                          lr_d=5e-4, lr_g=5e-4, weight_init="xavier", weight_decay=0.0005,
                          images_while_training=0, log_every=50, checkpoint_every=ITERATIONS)
     trainer = CoGANTrainer(config, task, run_dir)
@@ -39,13 +49,12 @@ def _scores(task, run_dir, shared_layers):
 
 
 @pytest.mark.slow
-def test_weight_sharing_couples_generated_edge_pairs(edge_task, tmp_path):
-    coupled = _scores(edge_task, tmp_path / "shared", 5)
-    uncoupled = _scores(edge_task, tmp_path / "unshared", 0)
+def test_weight_sharing_couples_generated_negative_pairs(negative_task, tmp_path):
+    coupled = _scores(negative_task, tmp_path / "shared", 5)
+    uncoupled = _scores(negative_task, tmp_path / "unshared", 0)
     print("shared:", coupled, "unshared:", uncoupled)
-    assert coupled["pixel_agreement"] > coupled["pixel_agreement_shuffled"] + 0.01
-    assert coupled["pixel_agreement"] > uncoupled["pixel_agreement"] + 0.02
-    assert coupled["stroke_agreement"] > 1.5 * coupled["stroke_agreement_shuffled"]
-    assert coupled["stroke_agreement"] > uncoupled["stroke_agreement"] + 0.03
-    # without sharing nothing couples the pairs: paired is no better than shuffled
-    assert uncoupled["pixel_agreement"] == pytest.approx(uncoupled["pixel_agreement_shuffled"], abs=0.005)
+    assert coupled["pixel_agreement"] > coupled["pixel_agreement_shuffled"] + 0.05
+    assert coupled["pixel_agreement"] > uncoupled["pixel_agreement"] + 0.05
+    assert coupled["stroke_agreement"] > coupled["stroke_agreement_shuffled"] + 0.05
+    # without sharing nothing couples the pairs: paired stays at shuffled
+    assert uncoupled["pixel_agreement"] == pytest.approx(uncoupled["pixel_agreement_shuffled"], abs=0.025)

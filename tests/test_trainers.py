@@ -231,6 +231,8 @@ class _SeparateBatches(CoGANTrainer):
 def test_batchnorm_discriminator_learns_only_from_joint_real_and_fake_batches(trainer_class, learns, tmp_path):
     # The face D ends in Dense, BatchNorm, PReLU, Dense(1): on an all-real or all-fake batch
     # the BatchNorm fixes the statistics of what the logit sees, so D cannot tell the batches apart.
+    # Measured over seeds 0-4 (trainer and data order): joint batches end at 0.10-0.24, separate
+    # batches at 1.59-1.65 (chance 1.39); the bounds, 0.69 and 1.11, are far from both.
     task = _smooth_face_task()
     config = tiny_config(cogan_data="folders", g_arch="faces", d_arch="faces", width=0.25, batch_size=16,
                          weight_decay=0.0, disc_norm="batch")
