@@ -249,7 +249,7 @@ def test_a_locked_run_directory_refuses_a_second_process(tmp_path, capsys):
 
 def test_the_lock_is_released_when_the_holder_dies(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]);"
-                               "from utils.run_dir import RunLock; RunLock(sys.argv[2]).acquire();"
+                               "from utils.run_dir import RunLock; lock = RunLock(sys.argv[2]).acquire();"
                                "print('locked', flush=True); time.sleep(60)", str(ROOT), str(tmp_path)],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"

@@ -50,9 +50,9 @@ def make_run_dir(path: Path) -> bool:
         probe = path / f".write-test-{os.getpid()}"
         probe.write_text("")
         probe.unlink()
-    except FileExistsError as error:
-        raise RunDirectoryError(f"cannot use run directory {path}: {error.filename or path} is a file, "
-                                "not a folder") from None
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise RunDirectoryError(f"cannot use run directory {path}: {blocking} is a file, not a folder") from None
     except OSError as error:
         raise RunDirectoryError(f"cannot write to run directory {path}: {error.strerror or error}") from None
     return not existed
