@@ -36,3 +36,22 @@ def edge_task():
     from data import DataOptions, load_task
 
     return load_task("mnist2edge", DataOptions(source="bundled"))
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail a test that probes the tfds download server (a real probe could start tfds'
+    multi-minute retry loop)."""
+    from data import sources
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to reach the network")
+    monkeypatch.setattr(sources, "network_reachable", refuse)
+
+
+@pytest.fixture
+def no_tfds(monkeypatch):
+    """No tfds dataset counts as prepared."""
+    from data import sources
+
+    monkeypatch.setattr(sources, "tfds_prepared", lambda name, data_dir: False)

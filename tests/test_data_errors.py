@@ -29,19 +29,8 @@ from tests.test_datasets import _fake_celeba, _fake_cyclegan, write_image, write
 from utils.config import ConfigurationError
 
 MNIST_FILES = [f for split in RAW_FILES.values() for f in split]
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """An explicit data folder never falls back to a download, so no test here may probe the network."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to reach the network")
-    monkeypatch.setattr(sources, "network_reachable", refuse)
-
-
-@pytest.fixture
-def no_tfds(monkeypatch):
-    monkeypatch.setattr(sources, "tfds_prepared", lambda name, data_dir: False)
+# An explicit data folder never falls back to a download: no test here may probe the network.
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 def damaged_jpeg(path: Path, size=(40, 48)) -> Path:

@@ -19,18 +19,8 @@ from data.mnistm import blend
 from data.svhn import load_svhn, pruned_indices
 from utils.config import ConfigurationError
 
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Tests never reach for the network: a probe would mean a 3.5-minute tfds retry loop."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to reach the network")
-    monkeypatch.setattr(sources, "network_reachable", refuse)
-
-
-@pytest.fixture
-def no_tfds(monkeypatch):
-    monkeypatch.setattr(sources, "tfds_prepared", lambda name, data_dir: False)
+# Tests never reach for the network: a probe would mean a 3.5-minute tfds retry loop.
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 @pytest.fixture
