@@ -294,3 +294,18 @@ def test_checkpoint_store_raises_on_unreadable_only(tmp_path):
     _truncate(tmp_path / "ckpt-1")
     with pytest.raises(CheckpointError, match="ckpt-1"):
         store.restore_latest()
+
+
+def test_resume_must_read_the_same_data(tmp_path, capsys, shared_datasets):
+    run = _trained(tmp_path, iterations=2)  # on the bundled subset
+    config = (run / "config.json").read_text()
+    assert json.loads((run / "data.json").read_text())["sources"] == {"mnist": "bundled"}
+    assert main.main(["--resume", "--dir", str(run), "--iterations", "4", "--data_source", "auto",
+                      "--data_dir", str(shared_datasets)]) == 2
+    err = capsys.readouterr().err
+    assert "must read the same data" in err and "mnist from bundled" in err and "mnist from raw" in err
+    assert (run / "config.json").read_text() == config and read_status(run)["step"] == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main.main(["--resume", "--dir", str(run), "--data_source", "auto", "--data_dir", str(empty)]) == 2
+    assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
