@@ -1,8 +1,16 @@
 """Run presets and assemble finished runs into thesis-style markdown tables.
 
     python -m experiments list [TABLE]
-    python -m experiments run PRESET [PRESET ...] --scale cpu [--runs_dir runs/experiments] [--data_dir D]
-    python -m experiments table TABLE --scale cpu [--runs_dir runs/experiments] [--samples_to docs/images/results --link_from docs]
+    python -m experiments run PRESET|TABLE [...] --scale cpu --seeds 0,1,2 [--runs_dir runs/experiments] [--data_dir D]
+    python -m experiments table TABLE --scale cpu [--seeds 0,1,2] [--runs_dir runs/experiments] [--samples_to docs/images/results --link_from docs]
+
+Seeds are an axis of every study: each (preset, seed) trains in its own run directory,
+RUNS/<scale>/<preset>/seed<N>, and the table reports mean ± standard deviation over the
+seeds that finished, with their count. A classifier preset (the measuring instrument of
+pair class agreement and the semantic loss) is trained once, at seed 0, in
+RUNS/<scale>/<preset>, and serves every seed. A finished run (its preset.json written) is
+never redone, an interrupted one is resumed, a diverged one is recorded as such: a study
+stopped at any point continues where it stopped when the same command is run again.
 """
 
 from __future__ import annotations
@@ -20,21 +28,36 @@ from utils.records import latest_metrics
 from utils.run_dir import read_status
 
 
-def run_dir_of(runs_dir: Path, scale: str, name: str) -> Path:
-    return runs_dir / scale / name
+def run_dir_of(runs_dir: Path, scale: str, name: str, seed: int | None = None) -> Path:
+    """RUNS/<scale>/<preset>, and /seed<N> for a run of one seed."""
+    base = runs_dir / scale / name
+    return base if seed is None else base / f"seed{seed}"
 
 
-def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num_pairs: int = 3000) -> Path:
-    """Train (or finish training) and evaluate one preset on ``num_pairs`` pairs; returns
-    its run directory. A preset already finished (its ``preset.json`` written) is left as
-    it is; ``train_seconds`` there is the training time of the call that finished it."""
+def is_instrument(preset: Preset) -> bool:
+    """A classifier preset: trained once and shared by every seed of the presets that need it."""
+    return preset.options.get("gan_type") == "classifier"
+
+
+def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num_pairs: int | None = None,
+               seed: int | None = None) -> Path:
+    """Train (or finish training) and evaluate one preset at one seed on ``num_pairs`` pairs
+    (default: the preset's own count at this scale, else 3,000); returns its run directory.
+
+    A run already finished (its ``preset.json`` written) is left as it is; ``train_seconds``
+    there is the training time of the call that finished it. ``seed`` None: the preset's own
+    seed, in the run directory without a seed folder (classifier presets always run so).
+    """
     import main
 
-    arguments = preset.arguments(scale)
+    if is_instrument(preset):
+        seed = None
+    pairs = num_pairs or preset_pairs(preset, scale)
+    arguments = preset.arguments(scale) + (["--seed", str(seed)] if seed is not None else [])
     if preset.classifier:
         classifier_dir = run_preset(PRESETS.get(preset.classifier), scale, runs_dir, extra, num_pairs)
         arguments += ["--classifier_path", str(classifier_dir / "classifier.keras")]
-    run_dir = run_dir_of(runs_dir, scale, preset.name)
+    run_dir = run_dir_of(runs_dir, scale, preset.name, seed)
     record = run_dir / "preset.json"
     if record.exists():  # trained and evaluated before (e.g. a classifier several presets need)
         return run_dir
@@ -53,70 +76,162 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
         record.write_text(json.dumps(dict(preset=preset.name, scale=scale, arguments=arguments,
                                           train_seconds=seconds, diverged=status), indent=2))
         return run_dir
+    if code in (130, 143):
+        raise SystemExit(f"{preset.name}: interrupted; run the same command again to continue the study")
     if code:
         raise SystemExit(f"training {preset.name} failed (exit {code})")
     code = main.main(["--mode", "evaluate", "--dir", str(run_dir), "--metrics", ",".join(preset.metrics),
-                      "--num_pairs", str(num_pairs), *extra])
+                      "--num_pairs", str(pairs), *extra])
     if code:
         raise SystemExit(f"evaluating {preset.name} failed (exit {code})")
-    record.write_text(json.dumps(dict(preset=preset.name, scale=scale, arguments=arguments,
-                                      train_seconds=seconds), indent=2))
+    record.write_text(json.dumps(dict(preset=preset.name, scale=scale, seed=seed, arguments=arguments,
+                                      train_seconds=seconds, num_pairs=pairs), indent=2))
     return run_dir
 
 
-def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | None = None,
-                   link_from: Path = Path(".")) -> str:
-    """The table laid out like the thesis': rows are measurements, columns configurations;
-    each cell is ``measured (published)``; a row of sample grids follows.
+DEFAULT_PAIRS = 3000
 
-    ``samples_to``: copy each run's final grid there (``<table>_<column>.png``), e.g. into
-    the repository's docs, and link the copies by their path relative to ``link_from``.
+
+def preset_pairs(preset: Preset, scale: str) -> int:
+    """Generated pairs per metric for a preset at ``scale``: its own count (the thesis' at
+    full scale), else ``DEFAULT_PAIRS``."""
+    own = preset.num_pairs(scale) if callable(getattr(preset, "num_pairs", None)) else None
+    return own or DEFAULT_PAIRS
+
+
+def seed_runs(runs_dir: Path, scale: str, preset: Preset, seeds: list[int] | None = None) -> dict[int | None, Path]:
+    """The run directories of a preset by seed: ``seeds`` if given, else every seed<N> folder
+    found; a run without seed folders (a classifier, or an older layout) is seed None."""
+    base = run_dir_of(runs_dir, scale, preset.name)
+    if seeds is not None and not is_instrument(preset):
+        return {s: run_dir_of(runs_dir, scale, preset.name, s) for s in seeds}
+    found = sorted(int(p.name[4:]) for p in base.glob("seed*") if p.name[4:].isdigit()) if base.is_dir() else []
+    if found and not is_instrument(preset):
+        return {s: run_dir_of(runs_dir, scale, preset.name, s) for s in found}
+    return {None: base}
+
+
+
+
+# A cell is not read as coupling while its generators are collapsed: label entropy far below
+# the real data's (log2 10 = 3.32 bits for digits) or recall near 0 flags the column.
+COLLAPSE_ENTROPY_BITS = 2.5
+COLLAPSE_RECALL = 0.1
+
+
+def mean_std(values: list[float]) -> str:
+    """``mean ± sd (n=k)``: the sample standard deviation over seeds (none for one value)."""
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:.4f} (n=1)"
+    mean = sum(values) / len(values)
+    sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.4f} ± {sd:.4f} (n={len(values)})"
+
+
+def collapse_check(values: dict[str, list[float]]) -> str:
+    """"ok", or the measurements that say the generators collapsed (means over seeds); "—"
+    when neither label entropy nor recall was measured."""
+    flagged, measured = [], False
+    for key, found in sorted(values.items()):
+        mean = sum(found) / len(found)
+        if key.startswith("pair_class_entropy/"):
+            measured = True
+            if mean < COLLAPSE_ENTROPY_BITS:
+                flagged.append(f"{key} {mean:.2f} bits")
+        elif key.startswith("recall"):
+            measured = True
+            if mean < COLLAPSE_RECALL:
+                flagged.append(f"{key} {mean:.3f}")
+    if flagged:
+        return "**collapsed**: " + ", ".join(flagged)
+    return "ok" if measured else "—"
+
+
+def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | None = None,
+                   link_from: Path = Path("."), seeds: list[int] | None = None) -> str:
+    """The table laid out like the thesis': rows are measurements, columns configurations;
+    each cell is ``mean ± sd (n=seeds) [thesis: published]`` over the seeds whose runs
+    finished; then rows for the collapse check, iterations, wall time, seeds and the
+    lowest seed's sample grid.
+
+    ``samples_to``: copy each grid there (``<table>_<column>.png``), e.g. into the
+    repository's docs, and link the copies by their path relative to ``link_from``.
     """
     layout = TABLES[table]
     presets = presets_of(table)
+    keys = [key for _, key in layout["rows"]]
     header = "| Configuration | " + " | ".join(p.column for p in presets) + " |"
     lines = [f"### {layout['title']} ({scale} scale)", "", header, "|---" * (len(presets) + 1) + "|"]
-    records, info = {}, {}
+    values: dict[str, dict[str, list[float]]] = {}
+    iterations, seconds, diverged, finished, grids = {}, {}, {}, {}, {}
     for p in presets:
-        directory = run_dir_of(runs_dir, scale, p.name)
-        records[p.name] = latest_metrics(directory)
-        info[p.name] = json.loads((directory / "preset.json").read_text()) if (directory / "preset.json").exists() else {}
+        runs = seed_runs(runs_dir, scale, p, seeds)
+        values[p.name], iterations[p.name], seconds[p.name] = {}, set(), []
+        diverged[p.name], finished[p.name], grids[p.name] = [], [], None
+        for seed, directory in runs.items():
+            info = json.loads((directory / "preset.json").read_text()) if (directory / "preset.json").exists() else {}
+            if info.get("diverged"):
+                which = f"seed {seed} " if seed is not None else ""
+                diverged[p.name].append(f"{which}at step {info['diverged'].get('step')}")
+                continue
+            latest = latest_metrics(directory)
+            for key, record in latest.items():
+                values[p.name].setdefault(key, []).append(record["value"])
+            iterations[p.name] |= {latest[k]["iteration"] for k in keys
+                                   if k in latest and latest[k].get("iteration") is not None}
+            if info:
+                seconds[p.name].append(info["train_seconds"])
+            if latest:
+                finished[p.name].append(seed)
+            if grids[p.name] is None and (directory / "samples" / "final.png").exists():
+                grids[p.name] = directory  # runs are in seed order
 
     def cell(p: Preset, key: str) -> str:
-        if info[p.name].get("diverged"):
-            return f"diverged (step {info[p.name]['diverged'].get('step')})"
-        value = records[p.name].get(key, {}).get("value")
         # The thesis' number only where this scale trains on the thesis' dataset.
         same_data = p.option(scale, "cogan_data") == p.option("full", "cogan_data")
         published = p.published.get(key) if same_data else None
-        text = "—" if value is None else f"{value:.4f}"
-        return f"{text} ({published:.4f})" if published is not None else text
+        text = mean_std(values[p.name].get(key, []))
+        if diverged[p.name] and not values[p.name].get(key):
+            text = f"diverged ({'; '.join(diverged[p.name])})"
+        return f"{text} [thesis: {published:.4f}]" if published is not None else text
 
     for label, key in layout["rows"]:
         lines.append(f"| {label} | " + " | ".join(cell(p, key) for p in presets) + " |")
-    keys = [key for _, key in layout["rows"]]
-    lines.append("| Iterations | " + " | ".join(iterations(records[p.name], keys) for p in presets) + " |")
-    lines.append("| Wall time | " + " | ".join(
-        f"{info[p.name]['train_seconds'] / 60:.0f} min" if info[p.name] else "—" for p in presets) + " |")
-    links = [sample_link(p, scale, runs_dir, samples_to, link_from) for p in presets]
-    lines.append("| Samples | " + " | ".join(
+    lines.append("| Collapse check | " + " | ".join(collapse_check(values[p.name]) for p in presets) + " |")
+    lines.append("| Iterations | " + " | ".join(
+        " / ".join(str(i) for i in sorted(iterations[p.name], reverse=True)) or "—" for p in presets) + " |")
+    lines.append("| Wall time per seed | " + " | ".join(wall_time(seconds[p.name]) for p in presets) + " |")
+    lines.append("| Seeds | " + " | ".join(seed_summary(finished[p.name], diverged[p.name]) for p in presets) + " |")
+    links = [sample_link(p, scale, grids[p.name], samples_to, link_from) for p in presets]
+    lines.append("| Samples (lowest seed) | " + " | ".join(
         f"![{p.column}]({link})" if link else "—" for p, link in zip(presets, links)) + " |")
-    lines += ["", "Cells: measured here (published in the thesis, where it has the number). " + str(layout["note"]), ""]
+    lines += ["", "Cells: mean ± sample standard deviation over the seeds that finished (n), [the thesis' "
+              "number where it has one and this scale uses its dataset]. A column is flagged collapsed "
+              f"when a domain's label entropy is below {COLLAPSE_ENTROPY_BITS} bits or its recall below "
+              f"{COLLAPSE_RECALL}. " + str(layout["note"]), ""]
     return "\n".join(lines)
 
 
-def iterations(latest: dict[str, dict], keys: list[str]) -> str:
-    """The training iterations at which the table's metrics of one run were measured, newest
-    first ("1000 / 800" when they were evaluated at different checkpoints); "—" if none was."""
-    found = {latest[key]["iteration"] for key in keys if key in latest and latest[key].get("iteration") is not None}
-    return " / ".join(str(i) for i in sorted(found, reverse=True)) or "—"
+def wall_time(seconds: list[float]) -> str:
+    if not seconds:
+        return "—"
+    mean = sum(seconds) / len(seconds) / 60
+    return f"{mean:.0f} min" if len(seconds) == 1 else f"{mean:.0f} min (mean of {len(seconds)})"
 
 
-def sample_link(preset: Preset, scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) -> str | None:
-    """Where the table links the preset's final sample grid (copied to ``samples_to`` if
-    given); None when the run has none yet."""
-    grid = run_dir_of(runs_dir, scale, preset.name) / "samples" / "final.png"
-    if not grid.exists():
+def seed_summary(finished: list[int | None], diverged: list[str]) -> str:
+    names = ", ".join("—" if s is None else str(s) for s in finished) or "none"
+    return names + (f"; diverged: {'; '.join(diverged)}" if diverged else "")
+
+
+def sample_link(preset: Preset, scale: str, run_dir: Path | None, samples_to: Path | None,
+                link_from: Path) -> str | None:
+    """Where the table links a run's final sample grid (copied to ``samples_to`` if given);
+    None when there is none yet."""
+    grid = run_dir / "samples" / "final.png" if run_dir is not None else None
+    if grid is None or not grid.exists():
         return None
     if samples_to is None:
         return str(grid)
@@ -144,8 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     tabler.add_argument("--link_from", type=Path, default=Path("."),
                         help="folder of the markdown file, for relative links to the copied grids")
     runner.add_argument("--data_dir", default=None, help="passed to main.py")
-    runner.add_argument("--num_pairs", type=int, default=3000,
-                        help="generated pairs per metric when evaluating (the thesis: 30,000-50,000)")
+    runner.add_argument("--num_pairs", type=int, default=None,
+                        help=f"generated pairs per metric when evaluating (default: the preset's own "
+                        f"count at this scale, the thesis' 30,000-50,000 at full scale; else {DEFAULT_PAIRS})")
+    for p in (runner, tabler):
+        p.add_argument("--seeds", type=seed_list, default=None,
+                       help="comma-separated seeds, e.g. 0,1,2 (run: default the preset's own seed; "
+                       "table: default every seed found)")
     args = parser.parse_args(argv)
     if args.command == "list":
         for name in ORDER:
@@ -155,15 +275,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     runs_dir = Path(args.runs_dir)
     if args.command == "table":
-        print(markdown_table(args.table, args.scale, runs_dir, args.samples_to, args.link_from))
+        print(markdown_table(args.table, args.scale, runs_dir, args.samples_to, args.link_from, args.seeds))
         return 0
     extra = ["--data_dir", args.data_dir] if args.data_dir else []
     names = []
     for name in args.presets:
         names += [p.name for p in presets_of(name)] if name in TABLES else [name]
-    for name in names:
-        run_preset(PRESETS.get(name), args.scale, runs_dir, extra, args.num_pairs)
+    jobs = [(name, seed) for name in names for seed in (args.seeds or [None])]
+    for number, (name, seed) in enumerate(jobs, start=1):
+        preset = PRESETS.get(name)
+        at = "" if seed is None or is_instrument(preset) else f" seed {seed}"
+        print(f"[{number}/{len(jobs)}] {name}{at}", file=sys.stderr, flush=True)
+        run_preset(preset, args.scale, runs_dir, extra, args.num_pairs, seed)
     return 0
+
+
+def seed_list(text: str) -> list[int]:
+    """``"0,1,2"`` -> [0, 1, 2] (argparse type)."""
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
+    return seeds
 
 
 if __name__ == "__main__":

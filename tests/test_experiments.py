@@ -35,15 +35,15 @@ def test_every_table_has_presets_and_published_numbers():
 def test_table_of_unfinished_runs_shows_published_numbers(tmp_path):
     text = markdown_table("table5_1", "cpu", tmp_path)
     assert "| Configuration | CoGAN | FR | SL | CC | PL |" in text
-    assert "| Gen. domain 1 vs Gen. domain 2 | — (0.1026) | — (0.1227)" in text
-    assert "| Samples | — | — | — | — | — |" in text
+    assert "| Gen. domain 1 vs Gen. domain 2 | — [thesis: 0.1026] | — [thesis: 0.1227]" in text
+    assert "| Samples (lowest seed) | — | — | — | — | — |" in text
 
 
 def test_published_numbers_are_hidden_where_the_cpu_scale_changes_the_dataset(tmp_path):
     assert PRESETS.get("table5_2/cogan").option("cpu", "cogan_data") == "mnist2mnistm"
     text = markdown_table("table5_2", "cpu", tmp_path)
-    assert "(0.3400)" not in text
-    assert "(0.3400)" in markdown_table("table5_2", "full", tmp_path)
+    assert "[thesis: 0.3400]" not in text
+    assert "[thesis: 0.3400]" in markdown_table("table5_2", "full", tmp_path)
 
 
 def test_table_copies_finished_grids_and_links_them_relatively(tmp_path):
@@ -58,9 +58,9 @@ def test_table_copies_finished_grids_and_links_them_relatively(tmp_path):
     text = markdown_table("table5_1", "cpu", tmp_path / "runs", docs / "images", docs)
     assert (docs / "images" / "table5_1_cogan_cpu.png").read_bytes() == b"png"
     assert "![CoGAN](images/table5_1_cogan_cpu.png)" in text
-    assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (0.1026) |" in text
+    assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (n=1) [thesis: 0.1026] |" in text
     assert "| Iterations | 1000 |" in text
-    assert "| Wall time | 5 min |" in text
+    assert "| Wall time per seed | 5 min |" in text
 
 
 def test_table_reads_the_latest_records_and_shows_every_iteration_they_come_from(tmp_path):
@@ -70,8 +70,8 @@ def test_table_reads_the_latest_records_and_shows_every_iteration_they_come_from
     append_evaluation(run, {"lpips_gen1_gen2": 0.25, "pixel_agreement": 0.9}, iteration=1000,
                       checkpoint="ckpt-1000", num_pairs=3000)
     text = markdown_table("table5_1", "cpu", tmp_path)
-    assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (0.1026) |" in text
-    assert "| Gen. domain 1 vs Real domain 1 | 0.4000" in text
+    assert "| Gen. domain 1 vs Gen. domain 2 | 0.2500 (n=1) [thesis: 0.1026] |" in text
+    assert "| Gen. domain 1 vs Real domain 1 | 0.4000 (n=1)" in text
     assert "| Iterations | 1000 / 800 | — |" in text
 
 
@@ -109,4 +109,76 @@ def test_a_diverged_preset_is_recorded_never_evaluated_and_shown_in_the_table(tm
     run = run_preset(PRESETS.get("table5_1/cogan"), "cpu", tmp_path, [])
     assert len(calls) == 1 and json.loads((run / "preset.json").read_text())["diverged"]["step"] == 7
     assert run_preset(PRESETS.get("table5_1/cogan"), "cpu", tmp_path, []) == run and len(calls) == 1
-    assert "diverged (step 7)" in markdown_table("table5_1", "cpu", tmp_path)
+    assert "diverged (at step 7)" in markdown_table("table5_1", "cpu", tmp_path)
+
+
+def _seed_run(runs: Path, preset: str, seed: int, values: dict, seconds: float = 60.0) -> Path:
+    run = runs / "cpu" / preset / f"seed{seed}"
+    append_evaluation(run, values, iteration=1000, checkpoint="ckpt-1000", num_pairs=3000)
+    (run / "preset.json").write_text(json.dumps({"train_seconds": seconds, "seed": seed}))
+    return run
+
+
+def test_seeds_aggregate_to_mean_and_standard_deviation(tmp_path):
+    for seed, value in ((0, 0.2), (1, 0.3), (2, 0.4)):
+        _seed_run(tmp_path, "table5_1/cogan", seed, {"lpips_gen1_gen2": value}, seconds=60.0 * (seed + 1))
+    _seed_run(tmp_path, "table5_1/fr", 5, {"lpips_gen1_gen2": 0.5})
+    text = markdown_table("table5_1", "cpu", tmp_path)
+    # mean 0.3, sample standard deviation 0.1 (hand-computed), 3 seeds; one seed for FR
+    assert "| Gen. domain 1 vs Gen. domain 2 | 0.3000 ± 0.1000 (n=3) [thesis: 0.1026] | 0.5000 (n=1) [thesis:" in text
+    assert "| Seeds | 0, 1, 2 | 5 |" in text
+    assert "| Wall time per seed | 2 min (mean of 3) | 1 min |" in text
+    # --seeds restricts the table to the seeds asked for
+    assert "0.2500 ± 0.0707 (n=2)" in markdown_table("table5_1", "cpu", tmp_path, seeds=[0, 1])
+
+
+def test_collapsed_generators_are_flagged(tmp_path):
+    _seed_run(tmp_path, "table5_2/cogan", 0, {"pair_class_agreement": 0.99, "pair_class_entropy/1": 3.1,
+                                              "pair_class_entropy/2": 0.2})
+    _seed_run(tmp_path, "table5_2/fr", 0, {"pair_class_entropy/1": 3.0, "pair_class_entropy/2": 2.9})
+    _seed_run(tmp_path, "table5_2/sl", 0, {"pair_class_entropy/1": 3.0, "recall/2": 0.01})
+    row = next(line for line in markdown_table("table5_2", "cpu", tmp_path).splitlines()
+               if line.startswith("| Collapse check"))
+    cells = [c.strip() for c in row.split("|")[2:-1]]
+    assert cells[:3] == ["**collapsed**: pair_class_entropy/2 0.20 bits", "ok", "**collapsed**: recall/2 0.010"]
+    assert set(cells[3:]) == {"—"}
+
+
+def test_the_runner_trains_each_seed_in_its_own_directory_and_one_shared_classifier(tmp_path, monkeypatch):
+    import main
+    from experiments.__main__ import main as experiments_main
+
+    calls = []
+
+    def fake(argv):
+        calls.append(argv)
+        run = Path(argv[argv.index("--dir") + 1])
+        if "--mode" not in argv:
+            run.mkdir(parents=True, exist_ok=True)
+            (run / "config.json").write_text("{}")
+        else:
+            append_evaluation(run, {"pixel_agreement": 0.9}, iteration=1, checkpoint="ckpt-1", num_pairs=10)
+        return 0
+
+    monkeypatch.setattr(main, "main", fake)
+    assert experiments_main(["run", "table5_2/sl", "--seeds", "0,1", "--runs_dir", str(tmp_path)]) == 0
+    trained = [a[a.index("--dir") + 1] for a in calls if "--mode" not in a]
+    assert trained == [str(tmp_path / "cpu" / "table5_2" / "classifier"),
+                       str(tmp_path / "cpu" / "table5_2" / "sl" / "seed0"),
+                       str(tmp_path / "cpu" / "table5_2" / "sl" / "seed1")]
+    seeds = [a[a.index("--seed") + 1] for a in calls if "--mode" not in a and "--seed" in a]
+    assert seeds == ["0", "1"]
+    assert all(str(tmp_path / "cpu" / "table5_2" / "classifier" / "classifier.keras") in a
+               for a in calls if "seed0" in " ".join(a) and "--mode" not in a)
+    calls.clear()  # a second call redoes nothing
+    assert experiments_main(["run", "table5_2/sl", "--seeds", "0,1", "--runs_dir", str(tmp_path)]) == 0
+    assert calls == []
+
+
+def test_seed_lists_are_checked():
+    from experiments.__main__ import seed_list
+
+    assert seed_list("0,1,2") == [0, 1, 2]
+    for bad in ("a", "1,1", "-1", ""):
+        with pytest.raises(Exception, match="seeds|integers"):
+            seed_list(bad)
