@@ -88,6 +88,7 @@ def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str
 # Importing the table modules registers their presets.
 from experiments import (  # noqa: E402,F401
     cogan_sweep,
+    collapse_scan,
     table3_cogan_cyclegan,
     table5_1_mnist2edge,
     table5_2_noisy_digits,
