@@ -4,6 +4,9 @@
     python main.py --cogan_data horse2zebra --loss wgan --penalty wgan-gp --data_dir DATA
     python main.py --mode evaluate --dir runs/RUN    # appends to RUN/metrics.jsonl
     python main.py --gan_type classifier --cogan_data mnist2mnistm --data_dir DATA  # Table B.1
+    python main.py --mode sample --dir runs/RUN --num 100 --out samples/       # inference/
+    python main.py --mode interpolate --dir runs/RUN --out walks/
+    python main.py --mode translate --dir runs/RUN --inputs digit.png --out translated/
 
 ``python main.py --help`` documents every option.
 """
@@ -205,6 +208,8 @@ def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
     names = [m.strip() for m in config.metrics.split(",") if m.strip()]
     if saved.gan_type == "classifier" and "metrics" not in given:
         names = ["classifier_accuracy"]  # a classifier run has no generators to score
+    if saved.gan_type == "uda" and "metrics" not in given:
+        names = ["target_accuracy", "source_accuracy"]  # what an adaptation run is for
     if not names:
         raise UsageError("--metrics is empty; name at least one metric (e.g. --metrics pixel_agreement)")
     from metrics import METRICS
@@ -231,6 +236,51 @@ def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
     return results
 
 
+def sample(config: Config, given: set[str]) -> None:
+    """``--mode sample``: ``--num`` generated tuples of the run in --dir (``inference.sample``)."""
+    from inference import load_trained_run, write_samples
+    from inference.run import check_out_dir
+
+    out = check_out_dir(config.out, "sample")
+    run = load_trained_run(config, given, "sample")
+    result = write_samples(run, out, config.num, config.seed)
+    print(f"{result.num} tuples from {run.checkpoint} (iteration {run.step}) in {', '.join(map(str, result.folders))}"
+          f" and {out}/samples.npz")
+
+
+def interpolate(config: Config, given: set[str]) -> None:
+    """``--mode interpolate``: latent walks of the run in --dir (``inference.interpolate``)."""
+    from inference import load_trained_run, write_latent_walks
+    from inference.run import check_out_dir
+
+    out = check_out_dir(config.out, "interpolate")
+    run = load_trained_run(config, given, "interpolate")
+    result = write_latent_walks(run, out, config.walks, config.walk_steps, config.interpolation, config.seed)
+    print(f"{config.walks} {config.interpolation} walks of {config.walk_steps} steps from {run.checkpoint} "
+          f"(iteration {run.step}): {result.grid}, {result.gif} ({result.frames} frames)")
+
+
+def translate(config: Config, given: set[str]) -> None:
+    """``--mode translate``: real images of --from_domain rendered in the other domains
+    (``inference.translate``)."""
+    from inference import load_trained_run, write_translations
+    from inference.run import check_out_dir
+
+    out = check_out_dir(config.out, "translate")
+    if not config.inputs:
+        raise UsageError("--mode translate needs --inputs PATH ..., image files or .npz files of the input domain")
+    run = load_trained_run(config, given, "translate")
+    result = write_translations(run, out, list(config.inputs), config.from_domain, config.translate_loss,
+                                config.translate_optimizer, config.translate_steps, config.restarts,
+                                config.translate_lr, config.seed)
+    print(f"{result.count} images of {run.domain_names[config.from_domain - 1]} translated with {run.checkpoint} "
+          f"(iteration {run.step}) in {result.seconds:.1f} s; reconstruction MSE mean {result.mse.mean():.4f}, "
+          f"max {result.mse.max():.4f}: {out}/translation.png, {out}/errors.csv")
+
+
+INFERENCE_MODES = {"sample": sample, "interpolate": interpolate, "translate": translate}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0 done, 2 a usage or input error (one
     line on stderr, never a traceback), 1 a checkpoint that cannot be read or written, 3
@@ -251,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     config, given = parse_config(argv)
     from data.sources import DataError
+    from inference.errors import InferenceError
     from metrics.errors import MetricError
     from metrics.lpips_weights import LPIPSWeightsUnavailable
     from trainers.base import TrainingStopped
@@ -261,10 +312,12 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if config.mode == "evaluate":
             evaluate(config, given)
+        elif config.mode in INFERENCE_MODES:
+            INFERENCE_MODES[config.mode](config, given)
         else:
             train(config, given)
     except (UsageError, ConfigurationError, UnknownNameError, DataError, RunDirectoryError,
-            MetricError, LPIPSWeightsUnavailable) as error:
+            MetricError, LPIPSWeightsUnavailable, InferenceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except CheckpointError as error:

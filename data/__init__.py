@@ -22,7 +22,7 @@ from data.pipeline import domain_batches, real_images, training_batches
 from data.sources import DataError, DataFormatError, DataNotFoundError, DataOptions
 from data.svhn import mnist2svhn_task
 from data.task import Domain, Task
-from data.usps import mnist2usps_task
+from data.usps import mnist2usps_task, usps2mnist_task
 from utils.registry import Registry
 
 TASKS: Registry[Callable[[DataOptions], Task]] = Registry("dataset")
@@ -68,6 +68,7 @@ TASKS.register("mnist2svhn")(mnist2svhn_task)
 TASKS.register("mnist2svhn_pruned")(partial(mnist2svhn_task, pruned=True))
 TASKS.register("mnist2mnistm")(mnist2mnistm_task)
 TASKS.register("mnist2usps")(mnist2usps_task)
+TASKS.register("usps2mnist")(usps2mnist_task)  # USPS as domain 1 (the UDA source)
 # Faces split by an attribute (--attribute), the CycleGAN pairs, and folders of your own images.
 TASKS.register("celeba")(celeba_task)
 for _name in CYCLEGAN_CONFIGS:

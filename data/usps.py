@@ -1,9 +1,13 @@
-"""USPS digits and the MNIST2USPS task (for domain adaptation).
+"""USPS digits, the MNIST2USPS and USPS2MNIST tasks, and the paper's UDA training sample.
 
 Raw layout: ``DATA_DIR/usps/usps.h5`` (the common Kaggle layout): HDF5 groups ``train``
 (7,291) and ``test`` (2,007), each with ``data`` (N, 256) float in [0, 1] (16x16,
 row-major) and ``target`` (N,) 0..9. tfds has no USPS builder, so this is raw only.
 Images are resized to 32x32 (bilinear), like MNIST in the digit tasks.
+
+``usps2mnist`` is ``mnist2usps`` with the domains swapped (USPS is domain 1, the source
+of ``--gan_type uda``). ``paper_sample`` draws the training images of the CoGAN paper's
+domain adaptation protocol (Sec. 5): 2,000 MNIST and 1,800 USPS images at random.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from data.sources import (
     missing_files,
 )
 from data.task import Domain, Task
+from utils.config import ConfigurationError
 
 RAW_FILE = "usps/usps.h5"
 
@@ -52,18 +57,56 @@ def load_usps(split: str, options: DataOptions) -> tuple[np.ndarray, np.ndarray]
 
 def mnist2usps_task(options: DataOptions) -> Task:
     """MNIST (all 60,000) vs USPS (7,291), 32x32 grayscale, labelled; test splits as test domains."""
-    check_digit_size("mnist2usps", options)
+    return _digit_pair("mnist2usps", options, usps_first=False)
+
+
+def usps2mnist_task(options: DataOptions) -> Task:
+    """USPS (7,291) vs MNIST (all 60,000): ``mnist2usps`` with the domains swapped."""
+    return _digit_pair("usps2mnist", options, usps_first=True)
+
+
+def _digit_pair(name: str, options: DataOptions, usps_first: bool) -> Task:
+    check_digit_size(name, options)
     shape = (IMAGE_SIZE, IMAGE_SIZE, 1)
     usps, usps_labels = load_usps("train", options)  # first: USPS has the fewest sources
     usps_test, usps_test_labels = load_usps("test", options)
     source = mnist_source(options)
     mnist, mnist_labels = mnist32("train", options, source=source)
     mnist_test, mnist_test_labels = mnist32("test", options, source=source)
-    return Task(
-        "mnist2usps",
-        (Domain("mnist", shape, images=mnist, labels=mnist_labels),
-         Domain("usps", shape, images=usps, labels=usps_labels)),
-        test_domains=(Domain("mnist", shape, images=mnist_test, labels=mnist_test_labels),
-                      Domain("usps", shape, images=usps_test, labels=usps_test_labels)),
-        num_classes=10, sources={"mnist": source, "usps": "raw"},
-    )
+    domains = [Domain("mnist", shape, images=mnist, labels=mnist_labels),
+               Domain("usps", shape, images=usps, labels=usps_labels)]
+    test_domains = [Domain("mnist", shape, images=mnist_test, labels=mnist_test_labels),
+                    Domain("usps", shape, images=usps_test, labels=usps_test_labels)]
+    if usps_first:
+        domains.reverse()
+        test_domains.reverse()
+    return Task(name, tuple(domains), test_domains=tuple(test_domains), num_classes=10,
+                sources={"mnist": source, "usps": "raw"})
+
+
+# CoGAN Sec. 5 (the protocol it follows): "randomly samples 2000 images from the MNIST
+# dataset [...] and 1800 images from the USPS dataset"; in both directions; evaluated here
+# on the full test sets.
+PAPER_SAMPLE_SIZES = {"mnist": 2000, "usps": 1800}
+# One random stream per dataset (keyed by name, not by domain position), so a sample seed
+# draws the same MNIST and USPS images for mnist2usps and for usps2mnist.
+_SAMPLE_STREAMS = {"mnist": 0, "usps": 1}
+
+
+def paper_sample(domain: Domain, seed: int) -> Domain:
+    """The paper protocol's random training sample of ``domain`` (``mnist``: 2,000 images,
+    ``usps``: 1,800), drawn without replacement by ``seed``, in the domain's order.
+
+    The draw reads image counts only (never labels). ConfigurationError for another domain.
+    """
+    if domain.name not in PAPER_SAMPLE_SIZES:
+        raise ConfigurationError(f"the paper's domain adaptation protocol samples MNIST and USPS "
+                                 f"({', '.join(f'{k}: {v}' for k, v in PAPER_SAMPLE_SIZES.items())} "
+                                 f"images); domain {domain.name!r} has no sample size: use "
+                                 "--uda_protocol full")
+    size = PAPER_SAMPLE_SIZES[domain.name]
+    if len(domain) < size:
+        raise ConfigurationError(f"domain {domain.name!r} has {len(domain)} images, fewer than the "
+                                 f"paper protocol's {size}")
+    rng = np.random.default_rng([seed, _SAMPLE_STREAMS[domain.name]])
+    return domain.take(np.sort(rng.choice(len(domain), size=size, replace=False)))

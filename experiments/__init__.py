@@ -25,7 +25,9 @@ class Preset:
     ``options`` are shared by both scales; ``full`` and ``cpu`` override them.
     ``published`` maps a metric name to the thesis' number for this column.
     ``classifier`` names the classifier preset whose output the run needs
-    (``--classifier_path``), if any.
+    (``--classifier_path``), if any. ``pairs`` maps a scale to the number of generated
+    pairs its metrics are evaluated on (the thesis' counts at ``full``); ``num_pairs``
+    reads it.
     """
 
     name: str
@@ -37,6 +39,13 @@ class Preset:
     metrics: tuple[str, ...] = ("lpips",)
     published: dict[str, float] = field(default_factory=dict)
     classifier: str | None = None
+    pairs: dict[str, int] = field(default_factory=dict)
+
+    def num_pairs(self, scale: str) -> int | None:
+        """Generated pairs per metric at ``scale``; None leaves it to the runner's default."""
+        if scale not in ("full", "cpu"):
+            raise ValueError(f"unknown scale {scale!r}; valid choices: full, cpu")
+        return self.pairs.get(scale)
 
     def merged(self, scale: str) -> dict[str, object]:
         """The options of this preset at ``scale`` (``full`` or ``cpu``)."""
@@ -89,6 +98,7 @@ def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str
 from experiments import (  # noqa: E402,F401
     cogan_sweep,
     collapse_scan,
+    domain_adaptation,
     table3_cogan_cyclegan,
     table5_1_mnist2edge,
     table5_2_noisy_digits,

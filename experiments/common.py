@@ -30,6 +30,15 @@ FULL_FACES = dict(width=1.0, batch_size=64, image_size=128)
 # in D left colour blobs after 600 iterations; README, Sample grids).
 CPU_FACES = dict(width=0.125, batch_size=16, image_size=64, iterations=600, upsample="resize", disc_norm="none")
 
+# Generated pairs per metric at full scale, as the thesis measured (Sec. 5.1: 30,000, "the
+# total size of MNISTedge"; Sec. 5.2 and 5.3: 50,000; Sec. 3.3.1 and 5.4: 1,000 on
+# horse2zebra, 995 on apple2orange, the size of its smaller training domain) and the CoGAN
+# paper (Sec. 4: 10K pairs, averaged over 5 trials).
+PAIRS_TABLE5_1 = {"full": 30000}
+PAIRS_50K = {"full": 50000}
+PAIRS_CYCLEGAN = {"horse2zebra": {"full": 1000}, "apple2orange": {"full": 995}}
+PAIRS_COGAN_PAPER = {"full": 10000}
+
 LPIPS_ROWS = [
     ("Gen. domain 1 vs Gen. domain 2", "lpips_gen1_gen2"),
     ("Gen. domain 1 vs Real domain 1", "lpips_gen1_real1"),
@@ -40,6 +49,9 @@ LPIPS_ROWS = [
 # SCoGAN couplings as thesis columns (weights from Sec. 4.1 and Ch. 5).
 def scogan(fr: float | None = None, sl: float | None = None, cc: float | None = None,
            pl: bool = False, k: int = 3) -> dict[str, object]:
+    # Nothing is shared, generators nor discriminators (Tables 3.1/3.2, A.1/A.2 "without any
+    # shared layers", thesis Sec. 4.1, 5.1, 5.3): --gan_type scogan's default
+    # (utils.config.GAN_TYPE_DEFAULTS, --d_shared_layers 0).
     options: dict[str, object] = dict(gan_type="scogan")
     if fr is not None:
         options.update(gen_penalty="feature", shared_layers=k, penalty_weight_g=fr)

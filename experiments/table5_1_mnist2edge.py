@@ -1,7 +1,7 @@
 """Thesis Table 5.1: LPIPS on MNIST2edge for CoGAN and SCoGAN-FR/SL/CC/PL (20,000 iterations)."""
 
 from experiments import Preset, register, register_table
-from experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, LPIPS_ROWS, scogan
+from experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, LPIPS_ROWS, PAIRS_TABLE5_1, scogan
 
 TABLE = "table5_1"
 register_table(TABLE, "Thesis Table 5.1: LPIPS distances on MNIST2edge", LPIPS_ROWS + [
@@ -34,4 +34,5 @@ for column, coupling in COUPLING.items():
         published=dict(lpips_gen1_gen2=g1g2, lpips_gen1_real1=g1r1, lpips_gen2_real2=g2r2,
                        lpips_real1_real2=0.1627),
         classifier=f"{TABLE}/classifier" if column == "sl" else None,
+        pairs=PAIRS_TABLE5_1,
     ))

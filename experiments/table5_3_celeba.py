@@ -1,7 +1,7 @@
 """Thesis Table 5.3: LPIPS on CelebSmiling (128x128, 35,000 iterations)."""
 
 from experiments import Preset, register, register_table
-from experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, scogan
+from experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, PAIRS_50K, scogan
 
 TABLE = "table5_3"
 register_table(TABLE, "Thesis Table 5.3: LPIPS on CelebSmiling", LPIPS_ROWS,
@@ -31,4 +31,5 @@ for column, coupling in COUPLING.items():
         published=dict(lpips_gen1_gen2=g1g2, lpips_gen1_real1=g1r1, lpips_gen2_real2=g2r2,
                        lpips_real1_real2=0.3955),
         classifier=f"{TABLE}/classifier" if "sl" in column else None,
+        pairs=PAIRS_50K,
     ))

@@ -5,7 +5,7 @@ have them (tfds ``cycle_gan/...`` or the official trainA/trainB folders).
 """
 
 from experiments import Preset, register, register_table
-from experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, scogan
+from experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, PAIRS_CYCLEGAN, scogan
 
 TABLE = "table5_4"
 register_table(TABLE, "Thesis Table 5.4: LPIPS on apple2orange (a2o) and horse2zebra (h2z)", LPIPS_ROWS,
@@ -26,4 +26,5 @@ for (data, column), (g1g2, g1r1, g2r2) in PUBLISHED.items():
         full=FULL_FACES, cpu=CPU_FACES,
         published=dict(lpips_gen1_gen2=g1g2, lpips_gen1_real1=g1r1, lpips_gen2_real2=g2r2,
                        lpips_real1_real2=BASELINE[data]),
+        pairs=PAIRS_CYCLEGAN[data],
     ))

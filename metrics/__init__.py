@@ -105,6 +105,27 @@ def _classifier_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str
     return classifier_accuracy(context, num_pairs)
 
 
+@METRICS.register("precision_recall")
+def _precision_recall(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    from metrics.precision_recall import precision_recall_metric
+
+    return precision_recall_metric(context, num_pairs)
+
+
+@METRICS.register("target_accuracy")
+def _target_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    from metrics.domain_adaptation import target_accuracy
+
+    return target_accuracy(context, num_pairs)
+
+
+@METRICS.register("source_accuracy")
+def _source_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
+    from metrics.domain_adaptation import source_accuracy
+
+    return source_accuracy(context, num_pairs)
+
+
 def evaluate(context: EvaluationContext, names: list[str], num_pairs: int) -> dict[str, float]:
     """Run the named metrics (validated first, so a typo fails before any work)."""
     functions = [METRICS.get(name) for name in names]

@@ -8,7 +8,9 @@ For a trained run, the mean LPIPS distance (AlexNet, the thesis' default) over N
   * real domain 1 vs real domain 2, random pairs (``lpips_real1_real2``): the dataset's
     baseline.
 With k > 2 domains, ``lpips_gen1_gen{i}`` and ``lpips_real1_real{i}`` for every i >= 2;
-with one domain (``--gan_type gan``) only ``lpips_gen1_real1``.
+with one domain (``--gan_type gan``) only ``lpips_gen1_real1``. With two domains also the
+off-diagonal pairs ``lpips_gen1_real2`` and ``lpips_gen2_real1`` (generated domain i vs real
+domain j, random pairs), the off-diagonal cells of the thesis' Tables 3.3-3.8.
 The lowest- and highest-distance generated pairs are saved as images
 (``RUN/lpips_extremes/``), as thesis Figures 5.3 and 5.6 show them.
 """
@@ -50,6 +52,9 @@ def lpips_scores(distance, generated: list[np.ndarray], real: list[np.ndarray]) 
             pair_distances = d
     for i, (g, r) in enumerate(zip(generated, real), start=1):
         results[f"lpips_gen{i}_real{i}"] = float(np.mean(distance(g, r)))
+    if len(generated) == 2:  # the off-diagonal cells of thesis Tables 3.3-3.8
+        results["lpips_gen1_real2"] = float(np.mean(distance(*_rgb_pair(generated[0], real[1]))))
+        results["lpips_gen2_real1"] = float(np.mean(distance(*_rgb_pair(generated[1], real[0]))))
     return results, pair_distances
 
 

@@ -99,3 +99,15 @@ def load_classifier(path: str | Path | None, image_shape: tuple[int, int, int], 
                                  "classes (labels)")
     model.trainable = False
     return model
+
+
+def penultimate_features(model: keras.Model) -> keras.Model:
+    """The classifier up to its last hidden layer: images -> (N, F) float32 features, the input
+    of its output layer (``probabilities``; F = 128 at width 1, after the hidden dropout, which
+    is the identity in inference). Shares the classifier's layers and weights (it leaves their
+    ``trainable`` flags alone, so a model still in training is not frozen by it)."""
+    try:
+        output_layer = model.get_layer("probabilities")
+    except ValueError:  # a classifier saved under other names: its last layer is the output
+        output_layer = model.layers[-1]
+    return keras.Model(model.input, output_layer.input, name=f"{model.name}_features")

@@ -38,15 +38,32 @@ def _mse(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
 
 
 def feature_difference(features: Sequence[Sequence[tf.Tensor]], num_layers: int) -> tf.Tensor:
-    """FR (Eq. 4.1): (1/K) sum_{k<=K} mean (G_1^k(z) - G_2^k(z))^2.
+    """FR (Eq. 4.1 as the thesis code computes it): sum_{k=1..K} mean (G_1^k(z) - G_2^k(z))^2.
 
-    ``features[d]`` lists generator d's block outputs, input to output, for the same z.
+    ``features[d]`` lists generator d's compared feature maps, first to last, for the same
+    z; the first ``num_layers`` = K are compared. The sum, not Eq. 4.1's (1/K) sum, is what
+    the thesis' Listing 6.10 and its prototype (mushkanT/P10Project, ``Code/Penalties.py``,
+    ``GeneratorPenalties.feature_regularizer``: ``distance + tf.reduce_mean(
+    tf.math.squared_difference(g1_batch[idx], g2_batch[idx]))`` for idx < K) compute, and
+    what produced its tables; alpha_FR weighs it, so with K = 3 it weighs three times what
+    Eq. 4.1 would.
+
+    Which maps (``trainers.scogan``): the outputs of the K generator blocks after the
+    projection of z, i.e. for the Table 3.1 digit generator with K = 3 the ConvTranspose
+    1024 (4x4), 512 (8x8) and 256 (16x16) blocks. That is what the prototype compares
+    with the Table 3.1 net (``Code/Nets.py``, ``cogan_generators_digit_noshare`` with
+    ``--use_firstlayer``: its feature list is those three blocks, then the image; it
+    shares the fully connected projection between the two generators, so that layer is
+    never compared, and leaves the 128-channel block out of the list). Its default,
+    Caffe-style net has no 1024 block, so there K = 3 compares the 512 and 256 blocks and
+    the output image, and its ``--shared_layers`` default is 2 where the thesis states
+    K = 3 (Sec. 4.1). Here nothing is shared, the projection included.
     """
     if not 1 <= num_layers <= min(len(f) for f in features):
         raise ValueError(f"the feature regulariser compares 1..{min(len(f) for f in features)} "
                          f"blocks, not {num_layers}")
     per_layer = [_mean_over_pairs([f[k] for f in features], _mse) for k in range(num_layers)]
-    return tf.add_n(per_layer) / num_layers
+    return tf.add_n(per_layer)
 
 
 def semantic_difference(predictions: Sequence[tf.Tensor]) -> tf.Tensor:

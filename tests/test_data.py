@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from data import TASKS, DataNotFoundError, DataOptions, Domain, load_task, sources, training_batches
-from data.digit_tasks import disjoint_parts, edges, negative, rotate90
+from data.digit_tasks import digit_edges, disjoint_parts, edges, negative, rotate90
 from data.mnist import load_mnist, read_idx
 from data.pipeline import domain_batches
 from utils.registry import UnknownNameError
@@ -94,7 +94,7 @@ def test_three_way_split_is_disjoint():
 def test_edges_by_hand():
     image = np.zeros((1, 5, 5, 1), np.uint8)
     image[0, 2, 2, 0] = 200
-    out = edges(image)[0, ..., 0]
+    out = digit_edges(image)[0, ..., 0]  # at the digit's own size (edges: 28x28, then 32x32)
     expected = np.zeros((5, 5), np.uint8)
     expected[1:4, 1:4] = 200
     expected[2, 2] = 0

@@ -32,6 +32,53 @@ def test_every_table_has_presets_and_published_numbers():
     assert PRESETS.get("table5_2/slfr").published["lpips_gen1_gen2"] == 0.3016
 
 
+def test_full_scale_evaluates_on_the_thesis_pair_counts():
+    from experiments.__main__ import DEFAULT_PAIRS, preset_pairs
+
+    assert PRESETS.get("table5_1/fr").num_pairs("full") == 30000  # thesis Sec. 5.1
+    assert PRESETS.get("table5_2/slcc").num_pairs("full") == 50000  # Sec. 5.2
+    assert PRESETS.get("table5_3/pl").num_pairs("full") == 50000  # Sec. 5.3
+    assert PRESETS.get("table5_4/pl_a2o").num_pairs("full") == 995  # Sec. 5.4
+    assert PRESETS.get("table3.3").num_pairs("full") == 1000  # Sec. 3.3.1
+    assert PRESETS.get("sweep/mnist2edge/g5d3").num_pairs("full") == 10000  # CoGAN paper Sec. 4
+    assert PRESETS.get("table5_1/fr").num_pairs("cpu") is None
+    assert preset_pairs(PRESETS.get("table5_2/cogan"), "full") == 50000
+    assert preset_pairs(PRESETS.get("table5_2/cogan"), "cpu") == DEFAULT_PAIRS
+    with pytest.raises(ValueError, match="full, cpu"):
+        PRESETS.get("table5_1/fr").num_pairs("gpu")
+
+
+def test_scogan_presets_share_nothing_between_the_domains():
+    scogan = 0
+    for name in PRESETS.names():
+        for scale in ("full", "cpu"):
+            config, _ = parse_config([*PRESETS.get(name).arguments(scale), "--dir", "x"])
+            if config.gan_type == "scogan":
+                scogan += 1
+                assert config.d_shared_layers == 0, name
+    assert scogan
+
+
+def test_every_cell_of_the_thesis_2x2_tables_has_a_slot_and_its_number(tmp_path):
+    rows = dict((key, label) for label, key in TABLES["table3"]["rows"])
+    assert rows["lpips_gen1_real2"] == "Gen. domain 1 vs Real domain 2"
+    assert rows["lpips_gen2_real1"] == "Gen. domain 2 vs Real domain 1"
+    # Thesis Table 3.5 (horse2zebra 128x128): Gen. horses 0.8906 / 0.9594, Gen. zebras 0.6923 / 0.7024
+    assert PRESETS.get("table3.5").published == dict(lpips_gen1_real1=0.8906, lpips_gen1_real2=0.9594,
+                                                     lpips_gen2_real1=0.6923, lpips_gen2_real2=0.7024)
+    for name in ("table3.3", "table3.4", "table3.5", "table3.6", "table3.7", "table3.8"):
+        assert len(PRESETS.get(name).published) == 4, name
+    text = markdown_table("table3", "full", tmp_path)
+    assert "| Gen. domain 2 vs Real domain 1 | — [thesis: 0.7728] |" in text
+
+
+def test_table_7_1_is_the_semantic_loss_column_of_table_5_2():
+    sl = PRESETS.get("table5_2/sl")
+    assert sl.column == "SL (Table 7.1)"
+    assert sl.published == dict(lpips_gen1_gen2=0.3018, lpips_gen1_real1=0.1140, lpips_gen2_real2=0.2053,
+                                lpips_real1_real2=0.3304)
+
+
 def test_table_of_unfinished_runs_shows_published_numbers(tmp_path):
     text = markdown_table("table5_1", "cpu", tmp_path)
     assert "| Configuration | CoGAN | FR | SL | CC | PL |" in text

@@ -17,8 +17,10 @@ def test_protocol_keys_and_values_with_a_known_distance():
     gen = [np.zeros((4, 8, 8, 1)), np.ones((4, 8, 8, 1))]
     real = [np.zeros((4, 8, 8, 1)), np.full((4, 8, 8, 1), 0.5)]
     results, pairs = lpips_scores(_l2, gen, real)
+    # _l2 is the mean squared difference: gen1 0 vs real2 0.5 -> 0.25, gen2 1 vs real1 0 -> 1
     assert results == pytest.approx({"lpips_gen1_gen2": 1.0, "lpips_real1_real2": 0.25,
-                                     "lpips_gen1_real1": 0.0, "lpips_gen2_real2": 0.25})
+                                     "lpips_gen1_real1": 0.0, "lpips_gen2_real2": 0.25,
+                                     "lpips_gen1_real2": 0.25, "lpips_gen2_real1": 1.0})
     np.testing.assert_allclose(pairs, 1.0)
 
 

@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from data.digit_tasks import edges, identity, negative
+from data.digit_tasks import digit_edges, identity, negative
 from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores, stroke_agreement
+
+# The metric's arithmetic on small hand-made images: the size-agnostic edge construction
+# stands in for the task's (data.digit_tasks.edges, 32x32 only; tests/test_faithful.py).
+edges = digit_edges
 
 
 def _digits(n, seed=0):

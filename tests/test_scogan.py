@@ -23,11 +23,13 @@ from utils.config import ConfigurationError, parse_config
 # -- values by hand ------------------------------------------------------------------------------
 
 
-def test_feature_difference_averages_the_first_k_blocks():
+def test_feature_difference_sums_the_first_k_blocks_as_the_thesis_code():
+    # Listing 6.10 / the prototype: a sum over layers of per-layer means (Eq. 4.1 has 1/K).
     g1 = [tf.fill([2, 3], 1.0), tf.fill([2, 2], 0.0), tf.fill([2, 1], 5.0)]
     g2 = [tf.fill([2, 3], 3.0), tf.fill([2, 2], 1.0), tf.fill([2, 1], 0.0)]
     assert float(feature_difference([g1, g2], 1)) == pytest.approx(4.0)
-    assert float(feature_difference([g1, g2], 2)) == pytest.approx((4.0 + 1.0) / 2)
+    assert float(feature_difference([g1, g2], 2)) == pytest.approx(4.0 + 1.0)
+    assert float(feature_difference([g1, g2], 3)) == pytest.approx(4.0 + 1.0 + 25.0)
     with pytest.raises(ValueError, match="1..3"):
         feature_difference([g1, g2], 4)
 
@@ -110,20 +112,54 @@ def _block_variables(trainer, domain, blocks):
     return [v for j in blocks for layer in trainer.generator.private_blocks[domain][j] for v in layer.trainable_variables]
 
 
-def test_scogan_shares_nothing_between_generators(edge_task, tmp_path):
+def _per_domain_ids(net):
+    return [{id(v) for v in m.weights} for m in net.domain_models]
+
+
+def test_scogan_shares_nothing_between_generators_or_discriminators(edge_task, tmp_path):
+    # Thesis Sec. 4.1 / 5.1: Tables 3.1 and 3.2 "without any shared layers".
     trainer = scogan(edge_task, tmp_path, shared_layers=2, gen_penalty="feature")
-    assert trainer.generator.shared_variables == [] and trainer.generator.shared_layers == 0
-    g1, g2 = (m.trainable_variables for m in trainer.generator.domain_models)
-    assert not {id(v) for v in g1} & {id(v) for v in g2}
+    for net in (trainer.generator, trainer.discriminator):
+        assert net.shared_variables == [] and net.shared_layers == 0
+        first, second = _per_domain_ids(net)
+        assert first and second and not first & second
+    config, _ = parse_config(["--gan_type", "scogan"])
+    assert config.d_shared_layers == 0
 
 
-def test_feature_regulariser_reaches_the_first_k_blocks_of_both_generators_only(edge_task, tmp_path):
+def test_scogan_shares_discriminator_blocks_only_when_asked(edge_task, tmp_path):
+    trainer = scogan(edge_task, tmp_path, d_shared_layers=3)
+    assert trainer.discriminator.shared_layers == 3 and trainer.discriminator.shared_variables
+    first, second = _per_domain_ids(trainer.discriminator)
+    assert {id(v) for v in trainer.discriminator.shared_variables} <= first & second
+    assert trainer.generator.shared_variables == []
+    g1, g2 = _per_domain_ids(trainer.generator)
+    assert not g1 & g2
+    config, _ = parse_config(["--gan_type", "scogan", "--d_shared_layers", "3"])
+    assert config.d_shared_layers == 3
+    config, _ = parse_config(["--gan_type", "cogan"])
+    assert config.d_shared_layers is None  # CoGAN keeps the architecture's sharing
+
+
+def test_feature_regulariser_compares_the_k_blocks_after_the_projection(edge_task, tmp_path):
     trainer = scogan(edge_task, tmp_path, gen_penalty="feature", shared_layers=3)
     assert trainer.active_terms == ["feature"]
+    z = trainer.noise(4)
+    _, features = trainer.generator_outputs(z)
+    terms, logs = trainer.generator_regularisers(z, None, features, None)
+    # blocks 2, 3, 4 (1-based): ConvTranspose 1024 (4x4), 512 (8x8), 256 (16x16), summed
+    assert [tuple(features[0][k].shape[1:3]) for k in (1, 2, 3)] == [(4, 4), (8, 8), (16, 16)]
+    expected = sum(float(np.mean((features[0][k].numpy() - features[1][k].numpy()) ** 2)) for k in (1, 2, 3))
+    assert float(logs["raw/feature"]) == pytest.approx(expected, rel=1e-5)
+    assert float(terms["reg/feature"]) == pytest.approx(10.0 * expected, rel=1e-5)
+
+
+def test_feature_regulariser_reaches_the_first_k_plus_one_blocks_of_both_generators_only(edge_task, tmp_path):
+    trainer = scogan(edge_task, tmp_path, gen_penalty="feature", shared_layers=3)
     n = trainer.generator.num_blocks
-    for d in range(2):
-        assert all(_reached(trainer, edge_task, _block_variables(trainer, d, range(3))))
-        assert not any(_reached(trainer, edge_task, _block_variables(trainer, d, range(3, n))))
+    for d in range(2):  # the projection and the 3 compared blocks; not block 5 or the output
+        assert all(_reached(trainer, edge_task, _block_variables(trainer, d, range(4))))
+        assert not any(_reached(trainer, edge_task, _block_variables(trainer, d, range(4, n))))
     assert not any(_reached(trainer, edge_task, trainer.discriminator.trainable_variables))
 
 
@@ -191,8 +227,8 @@ def test_a_term_at_weight_zero_is_not_built(edge_task, tmp_path):
 def test_bad_scogan_options_are_clear_errors(edge_task, tmp_path, classifier_path):
     with pytest.raises(ConfigurationError, match="--classifier_path"):
         scogan(edge_task, tmp_path, semantic_loss=True)
-    with pytest.raises(ConfigurationError, match="allowed range is 1..5"):
-        scogan(edge_task, tmp_path, gen_penalty="feature", shared_layers=6)
+    with pytest.raises(ConfigurationError, match="allowed range is 1..4"):
+        scogan(edge_task, tmp_path, gen_penalty="feature", shared_layers=5)
     with pytest.raises(ValueError, match="block4_conv2"):
         scogan(edge_task, tmp_path, perceptual_loss=True, content_layers="conv4_2")
     rgb = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])

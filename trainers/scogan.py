@@ -1,8 +1,9 @@
 """SCoGANTrainer: k GANs whose generators share no weights, coupled by regularisers.
 
 The thesis' soft coupling (chapter 4), any combination of:
-  FR  ``--gen_penalty feature``   alpha_FR * (1/K) sum_k mean (G_1^k(z) - G_2^k(z))^2 over the
-                                  first K = ``--shared_layers`` blocks (default 3)
+  FR  ``--gen_penalty feature``   alpha_FR * sum_k mean (G_1^k(z) - G_2^k(z))^2 over the K =
+                                  ``--shared_layers`` (default 3) blocks after the projection
+                                  of z (``penalties.generator.feature_difference``)
   SL  ``--semantic_loss``         alpha_SL * mean (delta(G_1(z)) - delta(G_2(z)))^2, delta a frozen
                                   pretrained classifier (``--classifier_path``)
   CC  ``--use_cycle``             alpha_CC * sum_d err(F(G_d(z)), z), F an encoder trained jointly
@@ -17,10 +18,15 @@ logged as ``reg/<term>`` (weighted) and ``raw/<term>`` (unweighted). A term whos
 is 0 is not built and costs nothing. With no term at all this is the uncoupled
 baseline of thesis Fig. 4.2a.
 
-Discriminators may still share their last blocks (``--d_shared_layers``; the thesis
-keeps the CoGAN discriminators, Sec. 4 intro), with CoGAN's shared-gradient rule.
-Defaults for ``--gan_type scogan`` follow the thesis: WGAN loss, gradient penalty,
-5 critic updates per generator update (``utils.config.GAN_TYPE_DEFAULTS``).
+The discriminators share nothing either, unless ``--d_shared_layers N`` is given (then
+their last N blocks, with CoGAN's shared-gradient rule): the thesis' SCoGAN experiments
+use "the architectures shown in Table 3.1 and 3.2 without any shared layers" (Sec. 4.1,
+5.1; Sec. 5.3 "with no shared layers"), and its prototype builds separate
+discriminators for SCoGAN (mushkanT/P10Project, ``Code/Nets.py``,
+``cogan_discriminators_digit_noshare`` / ``cogan_discriminators_faces_noshare``, its
+default ``--d_arch``). Defaults for ``--gan_type scogan`` follow the thesis: WGAN loss,
+gradient penalty, 5 critic updates per generator update, no shared discriminator
+block (``utils.config.GAN_TYPE_DEFAULTS``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ from trainers.cogan import CoGANTrainer
 from utils.config import ConfigurationError
 
 FEATURE_LAYERS_DEFAULT = 3  # thesis Sec. 4.1: K = 3
+# FR compares the K blocks after the first FEATURE_FIRST_BLOCK (blocks 2..K+1, 1-based):
+# not block 1, the projection of z (Dense and reshape), which the prototype shares
+# between its SCoGAN generators and so never compares.
+FEATURE_FIRST_BLOCK = 1
 
 
 def _layer_list(text: str) -> list[str]:
@@ -56,6 +66,12 @@ class SCoGANTrainer(CoGANTrainer):
 
     def generator_shared_layers(self) -> int | None:
         return 0
+
+    def discriminator_shared_layers(self) -> int | None:
+        # Unset means none (not the architecture's CoGAN default), also for a Config
+        # built without parse_config's --gan_type defaults.
+        shared = self.config.d_shared_layers
+        return 0 if shared is None else shared
 
     def build(self) -> None:
         super().build()
@@ -102,10 +118,10 @@ class SCoGANTrainer(CoGANTrainer):
     def _feature_layers(self) -> int:
         k = self.config.shared_layers
         k = FEATURE_LAYERS_DEFAULT if k is None else k
-        limit = self.generator.num_blocks - 1
+        limit = self.generator.num_blocks - 1 - FEATURE_FIRST_BLOCK  # never the output block
         if not 1 <= k <= limit:
-            raise ConfigurationError(f"the feature regulariser compares the first K blocks; --shared_layers "
-                                     f"{k} is impossible, allowed range is 1..{limit}")
+            raise ConfigurationError(f"the feature regulariser compares the K blocks after the projection "
+                                     f"of z; --shared_layers {k} is impossible, allowed range is 1..{limit}")
         return k
 
     @property
@@ -143,7 +159,8 @@ class SCoGANTrainer(CoGANTrainer):
         raw: dict[str, tf.Tensor] = {}
         weights: dict[str, float] = {}
         if self.feature_layers:
-            raw["feature"], weights["feature"] = feature_difference(features, self.feature_layers), config.penalty_weight_g
+            compared = [f[FEATURE_FIRST_BLOCK:] for f in features]
+            raw["feature"], weights["feature"] = feature_difference(compared, self.feature_layers), config.penalty_weight_g
         if self.classifier is not None:
             predictions = [self.classifier(x, training=False) for x in fakes]
             raw["semantic"], weights["semantic"] = semantic_difference(predictions), config.semantic_weight

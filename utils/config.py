@@ -42,10 +42,15 @@ class Config:
     # -- what to run -------------------------------------------------------------------------
     gan_type: str = _opt("cogan", "Model to train: gan (one domain), cogan (weight sharing), "
                          "scogan (soft coupling by generator regularisers), classifier (the "
-                         "pretrained classifier of the semantic loss / pair class agreement).",
-                         choices=("gan", "cogan", "scogan", "classifier"), group="run")
-    mode: str = _opt("train", "train a model, or evaluate the run in --dir.",
-                     choices=("train", "evaluate"), group="run")
+                         "pretrained classifier of the semantic loss / pair class agreement), "
+                         "uda (CoGAN unsupervised domain adaptation, paper Sec. 5: a softmax "
+                         "classifier on the discriminators' shared last hidden layer, trained on "
+                         "domain 1's labels; domain 2's training labels are never read).",
+                         choices=("gan", "cogan", "scogan", "classifier", "uda"), group="run")
+    mode: str = _opt("train", "train a model, or use the run in --dir: evaluate it, sample "
+                     "tuples of images from it, render latent walks (interpolate), or translate "
+                     "real images of one domain to the others (translate).",
+                     choices=("train", "evaluate", "sample", "interpolate", "translate"), group="run")
     dir: str | None = _opt(None, "Run directory (config, checkpoints, samples, TensorBoard logs, "
                            "metrics). Default for training: runs/<time>_<gan_type>_<cogan_data>. "
                            "An existing non-empty directory is never overwritten: pass --resume "
@@ -82,8 +87,9 @@ class Config:
     penalty: str = _opt("none", "Discriminator penalty: none, wgan-gp, clip.",
                         aliases=("--disc_penalty",), group="objective")
     gen_penalty: str = _opt("none", "Generator penalty: none, or feature (SCoGAN's feature "
-                            "regulariser: mean squared difference of the generators' outputs "
-                            "over their first --shared_layers blocks, default 3).",
+                            "regulariser: the sum over K = --shared_layers blocks (default 3), "
+                            "counted after the projection of z, of the mean squared difference "
+                            "of the generators' outputs).",
                             group="objective")
     penalty_weight_d: float = _opt(10.0, "Weight of the discriminator penalty (WGAN-GP lambda).",
                                    group="objective")
@@ -121,11 +127,13 @@ class Config:
     shared_layers: int | None = _opt(None, "Generator blocks shared between domains, counted "
                                      "from the input (default: the architecture's, all but the "
                                      "last for digit). With --gan_type scogan nothing is shared "
-                                     "and this is K, the blocks the feature regulariser compares "
-                                     "(default 3, as the thesis).", group="networks", type=int)
+                                     "and this is K, the blocks after the projection of z that "
+                                     "the feature regulariser compares (default 3, as the "
+                                     "thesis).", group="networks", type=int)
     d_shared_layers: int | None = _opt(None, "Discriminator blocks shared, counted from the "
-                                       "output (default: the architecture's).", group="networks",
-                                       type=int)
+                                       "output (default: the architecture's, the last 3 for "
+                                       "digit; with --gan_type scogan 0, as the thesis' SCoGAN, "
+                                       "which shares nothing).", group="networks", type=int)
     # 0.125 with a full-width digit D (--d_width): measured on the default run (mnist2edge,
     # 1,000 iterations), pixel agreement 0.921 vs 0.881 shuffled in 4 min 46 s; width 0.25
     # with D at 0.25 too gave 0.904 vs 0.881, and 0.25 with a full D took 7 minutes.
@@ -184,6 +192,27 @@ class Config:
                                "term.", group="scogan")
     style_layers: str = _opt("block1_conv1,block2_conv1,block3_conv1", "Comma-separated VGG16 "
                              "layers for the style term.", group="scogan")
+    # -- unsupervised domain adaptation (--gan_type uda) ---------------------------------------
+    uda_protocol: str = _opt("paper", "--gan_type uda training images: paper (the CoGAN paper's "
+                             "protocol: a random 2,000 MNIST and 1,800 USPS images, see "
+                             "--uda_sample_seed) or full (every training image). Both evaluate "
+                             "on the full test sets.", choices=("paper", "full"), group="uda")
+    uda_sample_seed: int = _opt(0, "--uda_protocol paper: seed of the random sample, fixed "
+                                "whatever --seed (the official PyTorch configs draw theirs with "
+                                "seed 0 too); the paper averaged 5 trials with new samples: give "
+                                "each trial its own value.", group="uda")
+    uda_class_weight: float = _opt(10.0, "--gan_type uda: weight of the source classification "
+                                   "loss in the discriminator loss (the official PyTorch code's "
+                                   "cls_weight 10; its Caffe net used 0.5).", group="uda")
+    uda_feature_weight: float = _opt(0.01, "--gan_type uda: weight of the feature agreement "
+                                     "loss, mean over the batch of the squared distance between "
+                                     "the two discriminators' last hidden features of the fake "
+                                     "pair (the official code's mse_weight 0.01; 0 turns it "
+                                     "off).", group="uda")
+    uda_source_only: bool = _opt(False, "--gan_type uda: the source-only baseline: the same "
+                                 "nets trained on the source classification loss alone (no "
+                                 "adversarial or feature term, no generator update); the target "
+                                 "is classified by the source path.", group="uda")
     # -- outputs -----------------------------------------------------------------------------
     images_while_training: int = _opt(250, "Save a sample grid every this many iterations "
                                       "(0: only at the end).", group="outputs")
@@ -207,6 +236,37 @@ class Config:
     metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate "
                         "(see metrics.METRICS).", group="evaluation")
     num_pairs: int = _opt(10000, "Generated pairs (latent vectors) per metric.", group="evaluation")
+    # -- using a trained run (inference/) -----------------------------------------------------
+    out: str | None = _opt(None, "Output folder of --mode sample, interpolate and translate "
+                           "(created; an existing non-empty folder is refused).", group="inference")
+    num: int = _opt(64, "--mode sample: tuples of images to generate (one z each).",
+                    group="inference")
+    walks: int = _opt(8, "--mode interpolate: latent walks, each between two random z.",
+                      group="inference")
+    walk_steps: int = _opt(10, "--mode interpolate: images per walk, both ends included.",
+                           group="inference")
+    interpolation: str = _opt("linear", "--mode interpolate: linear, or slerp (spherical; "
+                              "only for runs with --noise_type normal, whose z lie near a "
+                              "sphere).", choices=("linear", "slerp"), group="inference")
+    inputs: tuple[str, ...] | None = _opt(None, "--mode translate: real images of --from_domain: "
+                                          "PNG/JPEG/BMP/GIF files and/or .npz files of uint8 "
+                                          "images (N, H, W[, C]).", group="inference", nargs="+")
+    from_domain: int = _opt(1, "--mode translate: the domain of --inputs (1-based); the others "
+                            "are the outputs.", group="inference")
+    translate_loss: str = _opt("l2", "--mode translate: reconstruction loss between G_from(z) "
+                               "and the input: l2 (the CoGAN paper's Euclidean loss, mean "
+                               "squared pixel difference) or lpips (AlexNet LPIPS plus l2).",
+                               choices=("l2", "lpips"), group="inference")
+    translate_optimizer: str = _opt("lbfgs", "--mode translate: how z is searched: lbfgs "
+                                    "(L-BFGS-B, as the paper; box bounds [-1, 1] for uniform z) "
+                                    "or adam (projected onto the bounds).",
+                                    choices=("lbfgs", "adam"), group="inference")
+    translate_steps: int = _opt(300, "--mode translate: optimizer iterations per start.",
+                                group="inference")
+    restarts: int = _opt(4, "--mode translate: random starting z per image; the best "
+                         "reconstruction is kept.", group="inference")
+    translate_lr: float = _opt(0.1, "--mode translate: Adam learning rate (with "
+                               "--translate_optimizer adam).", group="inference")
 
     def __post_init__(self) -> None:
         positive = ("batch_size", "iterations", "disc_iters", "noise_dim", "log_every",
@@ -225,7 +285,8 @@ class Config:
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
         for name in ("penalty_weight_d", "penalty_weight_g", "weight_decay", "semantic_weight",
-                     "cycle_weight", "content_weight", "style_weight", "prelu_init"):
+                     "cycle_weight", "content_weight", "style_weight", "prelu_init",
+                     "uda_class_weight", "uda_feature_weight", "uda_sample_seed"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be >= 0, got {getattr(self, name)}")
         for name in ("b1", "b2"):
@@ -240,6 +301,8 @@ class Config:
             raise ValueError(f"--image_size must be positive, got {self.image_size}")
         if self.gan_domain < 1:
             raise ValueError("--gan_domain is 1-based")
+        if self.uda_source_only and self.gan_type != "uda":
+            raise ValueError(f"--uda_source_only is the baseline of --gan_type uda (got --gan_type {self.gan_type})")
 
     @property
     def resolved_data_dir(self) -> str | None:
@@ -268,8 +331,10 @@ class Config:
 _GROUP_TITLES = {
     "run": "run", "data": "data", "objective": "losses and penalties",
     "training": "optimisation", "networks": "networks", "scogan": "SCoGAN regularisers",
+    "uda": "unsupervised domain adaptation (--gan_type uda)",
     "outputs": "outputs",
     "evaluation": "evaluation",
+    "inference": "sampling, latent walks and translation",
 }
 
 
@@ -322,7 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
 # update, with the DCGAN Adam learning rate 2e-4 (beta (0.5, 0.999) and uniform z are
 # everyone's defaults).
 GAN_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "scogan": {"loss": "wgan", "penalty": "wgan-gp", "disc_iters": 5, "lr_d": 2e-4, "lr_g": 2e-4},
+    # Nothing shared between the discriminators either (thesis Sec. 4.1, 5.1: Tables 3.1 and
+    # 3.2 "without any shared layers"; its prototype's separate SCoGAN discriminators).
+    "scogan": {"loss": "wgan", "penalty": "wgan-gp", "disc_iters": 5, "lr_d": 2e-4, "lr_g": 2e-4,
+               "d_shared_layers": 0},
     # The Appendix B classifiers: Adam's usual settings (--optim_d, --lr_d, --b1, --b2).
     "classifier": {"lr_d": 1e-3, "b1": 0.9},
 }
