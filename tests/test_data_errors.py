@@ -309,3 +309,25 @@ def test_digit_tasks_refuse_other_sizes_before_reading(tmp_path):
     for task in ("mnist2edge", "mnist2usps", "mnist2svhn", "mnist2mnistm"):
         with pytest.raises(ConfigurationError, match="32x32; --image_size 64 is not supported"):
             load_task(task, DataOptions(str(tmp_path / "nowhere"), image_size=64))
+
+
+def test_a_damaged_file_found_only_in_training_is_named(tmp_path, monkeypatch, capsys):
+    """Above the decode-check limit (here forced to 0) a file damaged inside is found when
+    training decodes it: the run stops with a message naming it, not TensorFlow's error."""
+    import main
+
+    monkeypatch.setattr(image_files, "DECODE_CHECK_LIMIT", 0)
+    folders = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        for i in range(8):
+            write_image(folder / f"{i}.jpg", size=(40, 48))
+        folders.append(str(folder))
+    bad = damaged_jpeg(tmp_path / "a" / "3.jpg")
+    code = main.main(["--cogan_data", "folders", "--domain_dirs", *folders, "--image_size", "32",
+                      "--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "6",
+                      "--images_while_training", "0", "--dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2, err[-1500:]
+    assert "reading training images failed at step 1" in err and str(bad) in err and "Traceback" not in err
