@@ -115,10 +115,9 @@ def _append_lines(path: Path, lines: list[str]) -> None:
 
 def _write_summary(run_dir: Path) -> None:
     """RUN/metrics.json from the records, replaced atomically (never left half-written)."""
-    summary = run_dir / SUMMARY_FILE
-    partial = summary.with_name(f".{SUMMARY_FILE}.partial")
-    partial.write_text(json.dumps(latest_metrics(run_dir), indent=2) + "\n")
-    os.replace(partial, summary)
+    from utils.run_dir import write_json_atomic
+
+    write_json_atomic(run_dir / SUMMARY_FILE, latest_metrics(run_dir))
 
 
 def _legacy_summary(run_dir: Path) -> dict | None:
