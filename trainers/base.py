@@ -30,13 +30,14 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from data import Task, training_batches
-from trainers.checkpoints import CheckpointError, CheckpointStore
-from utils.config import Config
-from utils.images import pair_grid, save_image
-from utils.plots import plot_losses
-from utils.run_dir import write_status
-from utils.signals import EXIT_CODES, StopRequests, Terminated
+from scogan.data import Task, training_batches
+from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
+from scogan.trainers.progress import progress_fields
+from scogan.utils.config import Config
+from scogan.utils.images import pair_grid, save_image
+from scogan.utils.plots import plot_losses
+from scogan.utils.run_dir import write_status
+from scogan.utils.signals import EXIT_CODES, StopRequests, Terminated
 
 GRID_ROWS, GRID_COLS = 4, 8
 
@@ -138,7 +139,7 @@ class Trainer(abc.ABC):
         ``classifier_path`` replaces the run's ``--classifier_path`` for the classifier
         metrics only (training data and networks keep the run's configuration).
         """
-        from metrics import EvaluationContext, evaluate
+        from scogan.metrics import EvaluationContext, evaluate
 
         config = self.config if classifier_path is None else self.config.replace(classifier_path=classifier_path)
         context = EvaluationContext(self.generate, self.noise, self.task, str(self.run_dir), config)
@@ -253,7 +254,7 @@ class Trainer(abc.ABC):
                 if step % config.log_every == 0 or step == config.iterations:
                     last = {k: float(v) for k, v in metrics.items()}
                     self._log(writer, csv_path, step, time.time() - began, last)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if "/" not in k}, refresh=False)
+                    bar.set_postfix(progress_fields(last), refresh=False)
                 if config.images_while_training and step % config.images_while_training == 0:
                     self.save_samples(f"step_{step:06d}", writer)
                 due = step % config.checkpoint_every == 0 or time.time() - saved_at >= 60 * config.checkpoint_minutes
@@ -343,7 +344,7 @@ class Trainer(abc.ABC):
         except StopIteration:
             raise RuntimeError("the training data ran out before --iterations") from None
         except tf.errors.OpError as error:
-            from data.sources import DataError
+            from scogan.data.sources import DataError
 
             damaged = self.task.undecodable_files() if hasattr(self.task, "undecodable_files") else []
             named = f"; damaged file(s): {', '.join(damaged[:5])}" if damaged else ""
