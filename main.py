@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from utils.config import Config, ConfigurationError, parse_config  # noqa: E402
+from scogan.utils.config import Config, ConfigurationError, parse_config  # noqa: E402
 
 
 class UsageError(Exception):
@@ -30,11 +30,7 @@ class UsageError(Exception):
 
 def check_names(config: Config) -> None:
     """Fail fast, before any data is loaded, on a name no registry knows."""
-    import data
-    import losses
-    import nets
-    import penalties
-    import trainers
+    from scogan import data, losses, nets, penalties, trainers
 
     trainers.TRAINERS.get(config.gan_type)
     data.TASKS.get(config.cogan_data)
@@ -56,7 +52,7 @@ def check_names(config: Config) -> None:
 
 
 def load_task_for(config: Config):
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     options = DataOptions(
         data_dir=config.resolved_data_dir, source=config.data_source, seed=config.seed,
@@ -76,8 +72,8 @@ def train(config: Config, given: set[str]) -> None:
     loaded. A resume rewrites nothing in the run (config.json included) until its data
     matches the run's and a checkpoint has been restored.
     """
-    from trainers import TRAINERS
-    from utils.run_dir import (
+    from scogan.trainers import TRAINERS
+    from scogan.utils.run_dir import (
         RunLock,
         claim_run_dir,
         load_run_config,
@@ -141,7 +137,7 @@ def data_record(task) -> dict:
 
 
 def record_data(run_dir: Path, task) -> None:
-    from utils.run_dir import DATA_FILE, write_json_atomic
+    from scogan.utils.run_dir import DATA_FILE, write_json_atomic
 
     write_json_atomic(run_dir / DATA_FILE, data_record(task))
 
@@ -150,7 +146,7 @@ def check_same_data(run_dir: Path, task) -> None:
     """A resume must read the data the run was trained on (RUN/data.json, when recorded)."""
     import json
 
-    from utils.run_dir import DATA_FILE
+    from scogan.utils.run_dir import DATA_FILE
 
     file = run_dir / DATA_FILE
     if not file.exists():
@@ -176,7 +172,7 @@ def _describe(record: dict) -> str:
 
 def evaluate(config: Config, given: set[str]) -> dict[str, float]:
     """``_evaluate`` holding the run's lock (one process trains or evaluates a run at a time)."""
-    from utils.run_dir import RunLock, load_run_config
+    from scogan.utils.run_dir import RunLock, load_run_config
 
     if not config.dir:
         raise UsageError("--mode evaluate needs --dir RUN")
@@ -189,10 +185,10 @@ def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
     """Score the run's latest checkpoint with ``--metrics``; the values are appended to
     RUN/metrics.jsonl (with iteration, checkpoint and ``--num_pairs``) and summarised in
     RUN/metrics.json. A run marked diverged, or generators that output NaN/Inf, are refused."""
-    from metrics import NonFiniteOutputError
-    from trainers import TRAINERS
-    from utils.records import RECORDS_FILE, SUMMARY_FILE, append_evaluation
-    from utils.run_dir import load_run_config, read_status
+    from scogan.metrics import NonFiniteOutputError
+    from scogan.trainers import TRAINERS
+    from scogan.utils.records import RECORDS_FILE, SUMMARY_FILE, append_evaluation
+    from scogan.utils.run_dir import load_run_config, read_status
 
     if not config.dir:
         raise UsageError("--mode evaluate needs --dir RUN")
@@ -212,7 +208,7 @@ def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
         names = ["target_accuracy", "source_accuracy"]  # what an adaptation run is for
     if not names:
         raise UsageError("--metrics is empty; name at least one metric (e.g. --metrics pixel_agreement)")
-    from metrics import METRICS
+    from scogan.metrics import METRICS
 
     for name in names:
         METRICS.get(name)
@@ -238,8 +234,8 @@ def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
 
 def sample(config: Config, given: set[str]) -> None:
     """``--mode sample``: ``--num`` generated tuples of the run in --dir (``inference.sample``)."""
-    from inference import load_trained_run, write_samples
-    from inference.run import check_out_dir
+    from scogan.inference import load_trained_run, write_samples
+    from scogan.inference.run import check_out_dir
 
     out = check_out_dir(config.out, "sample")
     run = load_trained_run(config, given, "sample")
@@ -250,8 +246,8 @@ def sample(config: Config, given: set[str]) -> None:
 
 def interpolate(config: Config, given: set[str]) -> None:
     """``--mode interpolate``: latent walks of the run in --dir (``inference.interpolate``)."""
-    from inference import load_trained_run, write_latent_walks
-    from inference.run import check_out_dir
+    from scogan.inference import load_trained_run, write_latent_walks
+    from scogan.inference.run import check_out_dir
 
     out = check_out_dir(config.out, "interpolate")
     run = load_trained_run(config, given, "interpolate")
@@ -263,8 +259,8 @@ def interpolate(config: Config, given: set[str]) -> None:
 def translate(config: Config, given: set[str]) -> None:
     """``--mode translate``: real images of --from_domain rendered in the other domains
     (``inference.translate``)."""
-    from inference import load_trained_run, write_translations
-    from inference.run import check_out_dir
+    from scogan.inference import load_trained_run, write_translations
+    from scogan.inference.run import check_out_dir
 
     out = check_out_dir(config.out, "translate")
     if not config.inputs:
@@ -285,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0 done, 2 a usage or input error (one
     line on stderr, never a traceback), 1 a checkpoint that cannot be read or written, 3
     training diverged, 130 / 143 interrupted by SIGINT / SIGTERM."""
-    from utils.signals import EXIT_CODES, Terminated
+    from scogan.utils.signals import EXIT_CODES, Terminated
 
     try:
         return _main(argv)
@@ -300,14 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     config, given = parse_config(argv)
-    from data.sources import DataError
-    from inference.errors import InferenceError
-    from metrics.errors import MetricError
-    from metrics.lpips_weights import LPIPSWeightsUnavailable
-    from trainers.base import TrainingStopped
-    from trainers.checkpoints import CheckpointError
-    from utils.registry import UnknownNameError
-    from utils.run_dir import RunDirectoryError
+    from scogan.data.sources import DataError
+    from scogan.inference.errors import InferenceError
+    from scogan.metrics.errors import MetricError
+    from scogan.metrics.lpips_weights import LPIPSWeightsUnavailable
+    from scogan.trainers.base import TrainingStopped
+    from scogan.trainers.checkpoints import CheckpointError
+    from scogan.utils.registry import UnknownNameError
+    from scogan.utils.run_dir import RunDirectoryError
 
     try:
         if config.mode == "evaluate":
@@ -329,8 +325,13 @@ def _main(argv: Sequence[str] | None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    from utils.signals import terminate_as_exception
+def cli() -> int:
+    """The ``scogan`` command (and ``python main.py``): the command line of :func:`main`."""
+    from scogan.utils.signals import terminate_as_exception
 
     terminate_as_exception()  # SIGTERM before or after the training loop: a message and exit 143
-    sys.exit(main())
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -83,7 +83,7 @@ def faces_task(size: int):
     """Two domains of 256 random RGB images (speed only depends on the shapes)."""
     import numpy as np
 
-    from data.task import Domain, Task
+    from scogan.data.task import Domain, Task
 
     rng = np.random.default_rng(0)
     return Task("faces", tuple(Domain(f"faces{d}", (size, size, 3),
@@ -95,9 +95,9 @@ def measure(name: str, steps: int, eager_steps: int) -> dict[str, object]:
     """Run one configuration in this process and return its figures."""
     import tensorflow as tf
 
-    from data import DataOptions, load_task, training_batches
-    from trainers import TRAINERS
-    from utils.config import Config
+    from scogan.data import DataOptions, load_task, training_batches
+    from scogan.trainers import TRAINERS
+    from scogan.utils.config import Config
 
     task_name, fields = CONFIGS[name]
     config = Config(gan_type="cogan", **fields)

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from metrics.lpips import LPIPS  # noqa: E402
+from scogan.metrics.lpips import LPIPS  # noqa: E402
 
 
 def pairs_per_second(lpips: LPIPS, size: int, batch: int, repeats: int) -> float:

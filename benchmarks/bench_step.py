@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tensorflow as tf  # noqa: E402
 
-from data import DataOptions, load_task, training_batches  # noqa: E402
-from trainers import TRAINERS  # noqa: E402
-from utils.config import Config, field_types  # noqa: E402
+from scogan.data import DataOptions, load_task, training_batches  # noqa: E402
+from scogan.trainers import TRAINERS  # noqa: E402
+from scogan.utils.config import Config, field_types  # noqa: E402
 
 FIELD_TYPES = field_types()
 

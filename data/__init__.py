@@ -12,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from data.celeba import celeba_task
-from data.cyclegan import CONFIGS as CYCLEGAN_CONFIGS
-from data.cyclegan import cyclegan_task
-from data.digit_tasks import digit_task, edges, identity, negative, rotate90
-from data.folders import folders_task
-from data.mnistm import mnist2mnistm_task
-from data.pipeline import domain_batches, real_images, training_batches
-from data.sources import DataError, DataFormatError, DataNotFoundError, DataOptions
-from data.svhn import mnist2svhn_task
-from data.task import Domain, Task
-from data.usps import mnist2usps_task, usps2mnist_task
-from utils.registry import Registry
+from scogan.data.celeba import celeba_task
+from scogan.data.cyclegan import CONFIGS as CYCLEGAN_CONFIGS
+from scogan.data.cyclegan import cyclegan_task
+from scogan.data.digit_tasks import digit_task, edges, identity, negative, rotate90
+from scogan.data.folders import folders_task
+from scogan.data.mnistm import mnist2mnistm_task
+from scogan.data.pipeline import domain_batches, real_images, training_batches
+from scogan.data.sources import DataError, DataFormatError, DataNotFoundError, DataOptions
+from scogan.data.svhn import mnist2svhn_task
+from scogan.data.task import Domain, Task
+from scogan.data.usps import mnist2usps_task, usps2mnist_task
+from scogan.utils.registry import Registry
 
 TASKS: Registry[Callable[[DataOptions], Task]] = Registry("dataset")
 

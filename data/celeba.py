@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from data.image_files import check_image_size, file_domain, tfds_images, wants_decode_check
-from data.sources import DataFormatError, DataOptions, resolve_source
-from data.task import Domain, Task
-from utils.config import ConfigurationError
+from scogan.data.image_files import check_image_size, file_domain, tfds_images, wants_decode_check
+from scogan.data.sources import DataFormatError, DataOptions, resolve_source
+from scogan.data.task import Domain, Task
+from scogan.utils.config import ConfigurationError
 
 ATTRIBUTES = (
     "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",

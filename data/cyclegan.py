@@ -16,15 +16,15 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from data.image_files import (
+from scogan.data.image_files import (
     check_image_size,
     file_domain,
     list_images,
     tfds_images,
     wants_decode_check,
 )
-from data.sources import DataNotFoundError, DataOptions, resolve_source
-from data.task import Domain, Task
+from scogan.data.sources import DataNotFoundError, DataOptions, resolve_source
+from scogan.data.task import Domain, Task
 
 CONFIGS = (
     "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",

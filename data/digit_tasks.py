@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from data.mnist import load_mnist, mnist_source
-from data.sources import DataOptions
-from data.task import Domain, Task, Transform
-from utils.config import ConfigurationError
+from scogan.data.mnist import load_mnist, mnist_source
+from scogan.data.sources import DataOptions
+from scogan.data.task import Domain, Task, Transform
+from scogan.utils.config import ConfigurationError
 
 IMAGE_SIZE = 32
 MNIST_SIZE = 28  # the digits' own size, at which the edge images are made

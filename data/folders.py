@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.image_files import check_image_size, file_domain, list_images, wants_decode_check
-from data.sources import DataOptions
-from data.task import Task
-from utils.config import ConfigurationError
+from scogan.data.image_files import check_image_size, file_domain, list_images, wants_decode_check
+from scogan.data.sources import DataOptions
+from scogan.data.task import Task
+from scogan.utils.config import ConfigurationError
 
 DEFAULT_SIZE = 128
 

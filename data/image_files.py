@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from data.sources import DataNotFoundError
-from data.task import Domain
+from scogan.data.sources import DataNotFoundError
+from scogan.data.task import Domain
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 # Tasks with at most this many image files in all are decoded in full up front (~0.3 ms a file).
@@ -202,7 +202,7 @@ def file_domain(name: str, paths: Sequence[str], size: int, channels: int, what:
 def check_image_size(size: int, channels: int = 3) -> None:
     """ConfigurationError naming the valid sizes unless some generator and discriminator of
     ``nets`` take ``size`` x ``size`` images (checked before any file is read)."""
-    from nets import check_image_size as check_nets  # lazily: importing data stays light
+    from scogan.nets import check_image_size as check_nets  # lazily: importing data stays light
 
     check_nets(size, channels=channels)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.sources import DataFormatError, DataOptions, resolve_source
+from scogan.data.sources import DataFormatError, DataOptions, resolve_source
 
 RAW_FILES = {
     "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz"),

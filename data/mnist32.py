@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from data.digit_tasks import IMAGE_SIZE, resize
-from data.mnist import load_mnist
-from data.sources import DataOptions
-from utils.config import ConfigurationError
+from scogan.data.digit_tasks import IMAGE_SIZE, resize
+from scogan.data.mnist import load_mnist
+from scogan.data.sources import DataOptions
+from scogan.utils.config import ConfigurationError
 
 
 def mnist32(split: str, options: DataOptions, channels: int = 1,

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from data.digit_tasks import IMAGE_SIZE, disjoint_parts
-from data.image_files import check_images, decode_problem, find_undecodable, list_images
-from data.mnist import mnist_source
-from data.mnist32 import check_digit_size, mnist32
-from data.sources import DataNotFoundError, DataOptions
-from data.task import Domain, Task
+from scogan.data.digit_tasks import IMAGE_SIZE, disjoint_parts
+from scogan.data.image_files import check_images, decode_problem, find_undecodable, list_images
+from scogan.data.mnist import mnist_source
+from scogan.data.mnist32 import check_digit_size, mnist32
+from scogan.data.sources import DataNotFoundError, DataOptions
+from scogan.data.task import Domain, Task
 
 MAX_PHOTOS = 500
 DEFAULT_BACKGROUNDS = "celeba/img_align_celeba"

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from data.task import Domain
-from utils.config import ConfigurationError
+from scogan.data.task import Domain
+from scogan.utils.config import ConfigurationError
 
 AUTOTUNE = tf.data.AUTOTUNE
 

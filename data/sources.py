@@ -21,7 +21,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils.config import DATA_DIR_ENV
+from scogan.utils.config import DATA_DIR_ENV
 
 SOURCES = ("auto", "tfds", "raw", "bundled")
 

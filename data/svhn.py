@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from data.image_files import tfds_images
-from data.mnist import mnist_source
-from data.mnist32 import check_digit_size, mnist32
-from data.sources import DataFormatError, DataOptions, resolve_source
-from data.task import Domain, Task
-from utils.config import ConfigurationError
+from scogan.data.image_files import tfds_images
+from scogan.data.mnist import mnist_source
+from scogan.data.mnist32 import check_digit_size, mnist32
+from scogan.data.sources import DataFormatError, DataOptions, resolve_source
+from scogan.data.task import Domain, Task
+from scogan.utils.config import ConfigurationError
 
 RAW_FILES = {"train": "svhn/train_32x32.mat", "test": "svhn/test_32x32.mat"}
 PRUNE_THRESHOLD = 0.4
@@ -114,7 +114,7 @@ def pruned_indices(images: np.ndarray, classifier_path: str, cache: Path,
     if cache_file.exists():
         with np.load(cache_file) as archive:
             return archive["keep"]
-    from nets.classifier import load_classifier
+    from scogan.nets.classifier import load_classifier
 
     model = load_classifier(classifier_path, images.shape[1:], 10, "pruning SVHN")
     probabilities = np.asarray(model.predict(images.astype(np.float32) / 127.5 - 1.0, batch_size=512, verbose=0))

@@ -204,7 +204,7 @@ class Task:
         an estimated minute for the 202,599 CelebA faces); only if every file decodes as stored does it
         try each domain's own decode function (crop and resize too, about twice as slow).
         """
-        from data.image_files import find_undecodable
+        from scogan.data.image_files import find_undecodable
 
         file_domains = [d for d in (*self.domains, *(self.test_domains or ())) if d.files is not None]
         bad = [find_undecodable(d.files) for d in file_domains]

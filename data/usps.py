@@ -16,18 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from data.digit_tasks import IMAGE_SIZE, resize
-from data.mnist import mnist_source
-from data.mnist32 import check_digit_size, mnist32
-from data.sources import (
+from scogan.data.digit_tasks import IMAGE_SIZE, resize
+from scogan.data.mnist import mnist_source
+from scogan.data.mnist32 import check_digit_size, mnist32
+from scogan.data.sources import (
     DataFormatError,
     DataNotFoundError,
     DataOptions,
     check_data_dir,
     missing_files,
 )
-from data.task import Domain, Task
-from utils.config import ConfigurationError
+from scogan.data.task import Domain, Task
+from scogan.utils.config import ConfigurationError
 
 RAW_FILE = "usps/usps.h5"
 

@@ -6,16 +6,16 @@ to run on 2 CPU cores: narrower nets, smaller images, fewer iterations, and MNIS
 place of SVHN, which cannot be obtained offline). Each thesis table lives in its own
 small module, with the table's published numbers next to its configurations.
 
-    python -m experiments list
-    python -m experiments run table5_1/cogan --scale cpu --data_dir DATA
-    python -m experiments table table5_1 --runs_dir runs/experiments > table.md
+    python -m scogan.experiments list
+    python -m scogan.experiments run table5_1/cogan --scale cpu --data_dir DATA
+    python -m scogan.experiments table table5_1 --runs_dir runs/experiments > table.md
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from utils.registry import Registry
+from scogan.utils.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str
 
 
 # Importing the table modules registers their presets.
-from experiments import (  # noqa: E402,F401
+from scogan.experiments import (  # noqa: E402,F401
     cogan_sweep,
     collapse_scan,
     domain_adaptation,

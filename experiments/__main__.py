@@ -1,8 +1,8 @@
 """Run presets and assemble finished runs into thesis-style markdown tables.
 
-    python -m experiments list [TABLE]
-    python -m experiments run PRESET|TABLE [...] --scale cpu --seeds 0,1,2 [--runs_dir runs/experiments] [--data_dir D]
-    python -m experiments table TABLE --scale cpu [--seeds 0,1,2] [--runs_dir runs/experiments] [--samples_to docs/images/results --link_from docs]
+    python -m scogan.experiments list [TABLE]
+    python -m scogan.experiments run PRESET|TABLE [...] --scale cpu --seeds 0,1,2 [--runs_dir runs/experiments] [--data_dir D]
+    python -m scogan.experiments table TABLE --scale cpu [--seeds 0,1,2] [--runs_dir runs/experiments] [--samples_to docs/images/results --link_from docs]
 
 Seeds are an axis of every study: each (preset, seed) trains in its own run directory,
 RUNS/<scale>/<preset>/seed<N>, and the table reports mean ± standard deviation over the
@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import ORDER, PRESETS, TABLES, Preset, presets_of
-from utils.records import latest_metrics
-from utils.run_dir import read_status
+from scogan.experiments import ORDER, PRESETS, TABLES, Preset, presets_of
+from scogan.utils.records import latest_metrics
+from scogan.utils.run_dir import read_status
 
 
 def run_dir_of(runs_dir: Path, scale: str, name: str, seed: int | None = None) -> Path:
@@ -48,7 +48,7 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
     there is the training time of the call that finished it. ``seed`` None: the preset's own
     seed, in the run directory without a seed folder (classifier presets always run so).
     """
-    import main
+    from scogan import main
 
     if is_instrument(preset):
         seed = None
@@ -242,7 +242,7 @@ def sample_link(preset: Preset, scale: str, run_dir: Path | None, samples_to: Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m scogan.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="list presets (of one table)")

@@ -3,8 +3,8 @@ as a function of the number of shared generator and discriminator layers (25,000
 iterations, batch 128, Adam 2e-4, non-saturating loss), on 10K pairs and averaged over
 5 trials with different initialisations (paper Sec. 4): run with ``--seeds 0,1,2,3,4``."""
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_DIGITS, DCGAN, PAIRS_COGAN_PAPER
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import CPU_DIGITS, DCGAN, PAIRS_COGAN_PAPER
 
 register_table("cogan_sweep", "CoGAN paper: pixel agreement vs shared layers",
                [("Pixel agreement", "pixel_agreement"), ("Shuffled pairs", "pixel_agreement_shuffled"),

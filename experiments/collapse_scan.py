@@ -15,8 +15,8 @@ which a collapsed column is flagged. Full scale is the same grid at the thesis' 
 MNIST2SVHN.
 """
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, scogan
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, scogan
 
 TABLE = "collapse_scan"
 register_table(TABLE, "Collapse diagnosis: SCoGAN couplings by objective and discriminator width", [

@@ -15,7 +15,7 @@ weight 0.01. The CPU scale shrinks the generators to width 0.125 (the digit disc
 stay at full width, their default) and runs 2,000 iterations of batch 32 at Adam 5e-4.
 """
 
-from experiments import Preset, register, register_table
+from scogan.experiments import Preset, register, register_table
 
 TABLE = "uda"
 register_table(TABLE, "CoGAN paper Table 1: unsupervised domain adaptation, MNIST <-> USPS", [

@@ -10,8 +10,15 @@ Pairs: 1,000 ("each generated and real set consists of 1000 samples", Sec. 3.3.1
 horse2zebra, 995 on apple2orange (its smaller domain, as Table 5.4).
 """
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_FACES, DCGAN, FACES, FULL_FACES, LPIPS_ROWS, PAIRS_CYCLEGAN
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import (
+    CPU_FACES,
+    DCGAN,
+    FACES,
+    FULL_FACES,
+    LPIPS_ROWS,
+    PAIRS_CYCLEGAN,
+)
 
 # The thesis' 2x2 grid in its reading order, then the two distances it does not report.
 GRID_ROWS = [

@@ -1,7 +1,14 @@
 """Thesis Table 5.1: LPIPS on MNIST2edge for CoGAN and SCoGAN-FR/SL/CC/PL (20,000 iterations)."""
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, LPIPS_ROWS, PAIRS_TABLE5_1, scogan
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import (
+    CPU_DIGITS,
+    DIGITS,
+    FULL_DIGITS,
+    LPIPS_ROWS,
+    PAIRS_TABLE5_1,
+    scogan,
+)
 
 TABLE = "table5_1"
 register_table(TABLE, "Thesis Table 5.1: LPIPS distances on MNIST2edge", LPIPS_ROWS + [

@@ -6,8 +6,8 @@ we can build offline, and adds pair class agreement (a classifier trained on bot
 domains labels G1(z) and G2(z)).
 """
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, LPIPS_ROWS, PAIRS_50K, scogan
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import CPU_DIGITS, DIGITS, FULL_DIGITS, LPIPS_ROWS, PAIRS_50K, scogan
 
 TABLE = "table5_2"
 register_table(TABLE, "Thesis Table 5.2: LPIPS on MNIST2SVHN (CPU scale: MNIST2MNIST-M)", LPIPS_ROWS + [

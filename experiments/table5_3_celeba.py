@@ -1,7 +1,7 @@
 """Thesis Table 5.3: LPIPS on CelebSmiling (128x128, 35,000 iterations)."""
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, PAIRS_50K, scogan
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, PAIRS_50K, scogan
 
 TABLE = "table5_3"
 register_table(TABLE, "Thesis Table 5.3: LPIPS on CelebSmiling", LPIPS_ROWS,

@@ -4,8 +4,15 @@ The CycleGAN images cannot be obtained here: these presets are provided for user
 have them (tfds ``cycle_gan/...`` or the official trainA/trainB folders).
 """
 
-from experiments import Preset, register, register_table
-from experiments.common import CPU_FACES, FACES, FULL_FACES, LPIPS_ROWS, PAIRS_CYCLEGAN, scogan
+from scogan.experiments import Preset, register, register_table
+from scogan.experiments.common import (
+    CPU_FACES,
+    FACES,
+    FULL_FACES,
+    LPIPS_ROWS,
+    PAIRS_CYCLEGAN,
+    scogan,
+)
 
 TABLE = "table5_4"
 register_table(TABLE, "Thesis Table 5.4: LPIPS on apple2orange (a2o) and horse2zebra (h2z)", LPIPS_ROWS,

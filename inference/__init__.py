@@ -17,11 +17,11 @@ float32 in [-1, 1] inside, uint8 in the files written.
 
 from __future__ import annotations
 
-from inference.errors import InferenceError
-from inference.interpolate import write_latent_walks
-from inference.run import TrainedRun, load_trained_run
-from inference.sample import write_samples
-from inference.translate import write_translations
+from scogan.inference.errors import InferenceError
+from scogan.inference.interpolate import write_latent_walks
+from scogan.inference.run import TrainedRun, load_trained_run
+from scogan.inference.sample import write_samples
+from scogan.inference.translate import write_translations
 
 __all__ = ["InferenceError", "TrainedRun", "load_trained_run", "write_latent_walks", "write_samples",
            "write_translations"]

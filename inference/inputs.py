@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from data.image_files import image_problem, square_resize, to_channels
-from inference.errors import InferenceError
+from scogan.data.image_files import image_problem, square_resize, to_channels
+from scogan.inference.errors import InferenceError
 
 NPZ_KEYS = ("images", "x")  # looked for when an .npz holds several arrays (besides the domain name)
 

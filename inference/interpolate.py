@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inference.errors import InferenceError
-from inference.run import TrainedRun, check_positive, domain_keys
-from utils.images import pair_grid, save_image, to_uint8
+from scogan.inference.errors import InferenceError
+from scogan.inference.run import TrainedRun, check_positive, domain_keys
+from scogan.utils.images import pair_grid, save_image, to_uint8
 
 GRID_FILE, GIF_FILE, WALKS_FILE = "latent_walk.png", "latent_walk.gif", "latent_walk.npz"
 DOMAIN_GAP = 8  # white pixels between the domains' blocks

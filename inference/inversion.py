@@ -27,7 +27,7 @@ import numpy as np
 import scipy.optimize
 import tensorflow as tf
 
-from inference.errors import InferenceError
+from scogan.inference.errors import InferenceError
 
 # Problems (latent vectors) per optimisation batch: small enough that one problem's line
 # search is little disturbed by the others, large enough for efficient generator calls.
@@ -55,7 +55,7 @@ def make_loss(name: str, image_shape: tuple[int, int, int]) -> Loss:
     if name == "l2":
         return l2_loss
     if name == "lpips":
-        from metrics.lpips import LPIPS, MIN_IMAGE_SIZE
+        from scogan.metrics.lpips import LPIPS, MIN_IMAGE_SIZE
 
         if min(image_shape[:2]) < MIN_IMAGE_SIZE:
             raise InferenceError(f"--translate_loss lpips needs images of at least {MIN_IMAGE_SIZE}x"

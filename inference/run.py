@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from inference.errors import InferenceError
-from utils.config import Config
+from scogan.inference.errors import InferenceError
+from scogan.utils.config import Config
 
 # Latent vectors per generator call: bounds memory at any --num.
 GENERATE_BATCH = 500
@@ -51,7 +51,7 @@ class TrainedRun:
 
         Raises NonFiniteOutputError (exit 2) when any image holds NaN or Inf.
         """
-        from metrics.errors import require_finite
+        from scogan.metrics.errors import require_finite
 
         z = np.asarray(z, np.float32)
         chunks = [[x.numpy() for x in self.trainer.generate(tf.constant(z[i:i + GENERATE_BATCH]))]
@@ -114,9 +114,9 @@ def load_trained_run(config: Config, given: set[str], mode: str) -> TrainedRun:
     run's saved values (the data may live elsewhere on this machine); the data is read only
     for the domains' names and shapes.
     """
-    import main
-    from trainers import TRAINERS
-    from utils.run_dir import RunLock, load_run_config, read_status
+    from scogan import main
+    from scogan.trainers import TRAINERS
+    from scogan.utils.run_dir import RunLock, load_run_config, read_status
 
     if not config.dir:
         raise InferenceError(f"--mode {mode} needs --dir RUN, a trained run directory")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.run import TrainedRun, check_positive, domain_keys
-from utils.images import save_image, to_uint8
+from scogan.inference.run import TrainedRun, check_positive, domain_keys
+from scogan.utils.images import save_image, to_uint8
 
 SAMPLES_FILE = "samples.npz"
 

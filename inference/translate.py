@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.errors import InferenceError
-from inference.inputs import load_inputs
-from inference.inversion import invert, make_loss
-from inference.run import TrainedRun, check_positive, domain_keys
-from utils.images import pair_grid, save_image, to_uint8
+from scogan.inference.errors import InferenceError
+from scogan.inference.inputs import load_inputs
+from scogan.inference.inversion import invert, make_loss
+from scogan.inference.run import TrainedRun, check_positive, domain_keys
+from scogan.utils.images import pair_grid, save_image, to_uint8
 
 STRIP_FILE, ERRORS_FILE, TRANSLATION_FILE = "translation.png", "errors.csv", "translation.npz"
 STRIP_COLUMNS = 16  # images per strip; more inputs make more strips, one below the other

@@ -7,7 +7,7 @@ shape (N,) or (N, 1), and return a scalar float32 tensor to be minimised.
 
 from __future__ import annotations
 
-from losses.adversarial import (
+from scogan.losses.adversarial import (
     LOSSES,
     AdversarialLoss,
     cross_entropy_discriminator_loss,

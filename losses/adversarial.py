@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from utils.registry import Registry
+from scogan.utils.registry import Registry
 
 LossFn = Callable[..., tf.Tensor]
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from data import Task
-from metrics.errors import MetricError, NonFiniteOutputError, require_finite
-from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores
-from utils.registry import Registry
+from scogan.data import Task
+from scogan.metrics.errors import MetricError, NonFiniteOutputError, require_finite
+from scogan.metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores
+from scogan.utils.registry import Registry
 
 __all__ = ["METRICS", "EvaluationContext", "MetricError", "NonFiniteOutputError", "evaluate", "pixel_agreement",
            "pixel_agreement_scores", "require_finite"]
@@ -86,42 +86,42 @@ def _pixel_agreement(context: EvaluationContext, num_pairs: int) -> dict[str, fl
 
 @METRICS.register("lpips")
 def _lpips(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    from metrics.lpips_protocol import lpips_metric
+    from scogan.metrics.lpips_protocol import lpips_metric
 
     return lpips_metric(context, num_pairs)
 
 
 @METRICS.register("pair_class_agreement")
 def _pair_class_agreement(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    from metrics.pair_class_agreement import pair_class_agreement
+    from scogan.metrics.pair_class_agreement import pair_class_agreement
 
     return pair_class_agreement(context, num_pairs)
 
 
 @METRICS.register("classifier_accuracy")
 def _classifier_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    from metrics.classification import classifier_accuracy
+    from scogan.metrics.classification import classifier_accuracy
 
     return classifier_accuracy(context, num_pairs)
 
 
 @METRICS.register("precision_recall")
 def _precision_recall(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    from metrics.precision_recall import precision_recall_metric
+    from scogan.metrics.precision_recall import precision_recall_metric
 
     return precision_recall_metric(context, num_pairs)
 
 
 @METRICS.register("target_accuracy")
 def _target_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    from metrics.domain_adaptation import target_accuracy
+    from scogan.metrics.domain_adaptation import target_accuracy
 
     return target_accuracy(context, num_pairs)
 
 
 @METRICS.register("source_accuracy")
 def _source_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, float]:
-    from metrics.domain_adaptation import source_accuracy
+    from scogan.metrics.domain_adaptation import source_accuracy
 
     return source_accuracy(context, num_pairs)
 

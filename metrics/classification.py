@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from data.pipeline import ordered_batches
-from data.task import Domain, Task
-from metrics.errors import MetricError, NonFiniteOutputError
-from utils.config import ConfigurationError
+from scogan.data.pipeline import ordered_batches
+from scogan.data.task import Domain, Task
+from scogan.metrics.errors import MetricError, NonFiniteOutputError
+from scogan.utils.config import ConfigurationError
 
 PREDICT_BATCH = 500
 
@@ -71,7 +71,7 @@ def context_classifier(context, metric: str):
 
     MetricError when the task has no labels or that classifier cannot be used on it.
     """
-    from nets.classifier import load_classifier
+    from scogan.nets.classifier import load_classifier
 
     try:
         require_labels(context.task, f"--metrics {metric}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from metrics.classification import classify_domain
-from metrics.errors import MetricError
+from scogan.metrics.classification import classify_domain
+from scogan.metrics.errors import MetricError
 
 DOMAIN_ADAPTATION_METRICS = ("target_accuracy", "source_accuracy")
 SOURCE, TARGET = 0, 1

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from metrics.lpips_weights import LPIPSWeightsUnavailable, load_weights
+from scogan.metrics.lpips_weights import LPIPSWeightsUnavailable, load_weights
 
 __all__ = ["LPIPS", "LPIPSWeightsUnavailable", "lpips_distance", "MIN_IMAGE_SIZE"]
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.pipeline import real_images
-from metrics.errors import require_finite
-from utils.images import pair_grid, save_image
+from scogan.data.pipeline import real_images
+from scogan.metrics.errors import require_finite
+from scogan.utils.images import pair_grid, save_image
 
 EXTREMES = 8
 
@@ -70,7 +70,7 @@ def save_extremes(generated: list[np.ndarray], distances: np.ndarray, run_dir: s
 
 def lpips_metric(context, num_pairs: int) -> dict[str, float]:
     """The protocol on ``num_pairs`` pairs of a run (see the module docstring)."""
-    from metrics.lpips import LPIPS, MIN_IMAGE_SIZE
+    from scogan.metrics.lpips import LPIPS, MIN_IMAGE_SIZE
 
     shapes = context.task.image_shapes
     if any(min(h, w) < MIN_IMAGE_SIZE or c not in (1, 3) for h, w, c in shapes):

@@ -23,8 +23,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from metrics.classification import classify, context_classifier, label_agreement, predicted_labels
-from metrics.errors import MetricError
+from scogan.metrics.classification import (
+    classify,
+    context_classifier,
+    label_agreement,
+    predicted_labels,
+)
+from scogan.metrics.errors import MetricError
 
 
 def label_entropy(class_ids: np.ndarray, num_classes: int) -> float:

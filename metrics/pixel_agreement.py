@@ -30,9 +30,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.pipeline import from_unit_range
-from data.task import Transform
-from metrics.errors import MetricError
+from scogan.data.pipeline import from_unit_range
+from scogan.data.task import Transform
+from scogan.metrics.errors import MetricError
 
 
 def _on(images: np.ndarray) -> np.ndarray:

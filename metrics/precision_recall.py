@@ -49,8 +49,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from data.pipeline import real_images
-from metrics.errors import MetricError, require_finite
+from scogan.data.pipeline import real_images
+from scogan.metrics.errors import MetricError, require_finite
 
 K = 3  # nearest neighbours of the paper
 BLOCK_SIZE = 1000  # rows of the pairwise-distance blocks
@@ -161,7 +161,7 @@ def vgg16_pooled_features(weights_path: str | os.PathLike | None = None
     """
     import tensorflow as tf
 
-    from nets.vgg import vgg16_features
+    from scogan.nets.vgg import vgg16_features
 
     model = vgg16_features([VGG_LAYER], channels=3, weights_path=weights_path)
     pooled = tf.function(lambda x: tf.reduce_mean(model(x, training=False), axis=[1, 2]),
@@ -176,7 +176,7 @@ def vgg16_pooled_features(weights_path: str | os.PathLike | None = None
 
 
 def _classifier_features(model) -> Callable[[np.ndarray], np.ndarray]:
-    from nets.classifier import penultimate_features
+    from scogan.nets.classifier import penultimate_features
 
     hidden = penultimate_features(model)
 
@@ -205,7 +205,7 @@ def precision_recall_metric(context, num_pairs: int) -> dict[str, float]:
     MetricError for images LPIPS' VGG16 cannot read, for fewer than k + 1 samples on
     either side, and for a configured classifier that does not fit the task.
     """
-    from metrics.lpips import MIN_IMAGE_SIZE
+    from scogan.metrics.lpips import MIN_IMAGE_SIZE
 
     task = context.task
     shapes = task.image_shapes
@@ -224,7 +224,7 @@ def precision_recall_metric(context, num_pairs: int) -> dict[str, float]:
     use_classifier = context.classifier is not None or bool(getattr(context.config, "classifier_path", None))
     classifier = None
     if use_classifier:  # loaded (and checked) before any image is generated
-        from metrics.classification import context_classifier
+        from scogan.metrics.classification import context_classifier
 
         classifier = context_classifier(context, "precision_recall")
         expected = tuple(classifier.input_shape[1:])

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from nets.coupled import Architecture, CoupledDiscriminator, CoupledGenerator, resolve_shared
-from nets.digit import digit_discriminator, digit_generator
-from nets.faces import faces_discriminator, faces_generator
-from nets.layers import NetOptions
-from nets.resnet import resnet_generator
-from nets.rotate import rotate_discriminator, rotate_generator
-from utils.config import ConfigurationError
-from utils.registry import Registry
+from scogan.nets.coupled import Architecture, CoupledDiscriminator, CoupledGenerator, resolve_shared
+from scogan.nets.digit import digit_discriminator, digit_generator
+from scogan.nets.faces import faces_discriminator, faces_generator
+from scogan.nets.layers import NetOptions
+from scogan.nets.resnet import resnet_generator
+from scogan.nets.rotate import rotate_discriminator, rotate_generator
+from scogan.utils.config import ConfigurationError
+from scogan.utils.registry import Registry
 
 ArchitectureFn = Callable[[tuple[int, int, int], NetOptions], Architecture]
 

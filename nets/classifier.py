@@ -28,9 +28,9 @@ from pathlib import Path
 
 import keras
 
-from nets.layers import NetOptions, conv, dense
-from utils.config import ConfigurationError
-from utils.registry import Registry
+from scogan.nets.layers import NetOptions, conv, dense
+from scogan.utils.config import ConfigurationError
+from scogan.utils.registry import Registry
 
 LEAKY_SLOPE = 0.3
 CLASSIFIERS: Registry = Registry("classifier architecture")

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from nets.layers import Block
-from utils.config import ConfigurationError
+from scogan.nets.layers import Block
+from scogan.utils.config import ConfigurationError
 
 
 @dataclass(frozen=True)

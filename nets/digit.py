@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import keras
 
-from nets.coupled import Architecture
-from nets.layers import NetOptions, conv, dense, prelu, upconv
+from scogan.nets.coupled import Architecture
+from scogan.nets.layers import NetOptions, conv, dense, prelu, upconv
 
 
 def digit_generator(image_shape: tuple[int, int, int], options: NetOptions) -> Architecture:

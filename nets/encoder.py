@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import keras
 
-from nets.coupled import Architecture
-from nets.layers import NetOptions, dense
+from scogan.nets.coupled import Architecture
+from scogan.nets.layers import NetOptions, dense
 
 
 def build_encoder(architecture: Architecture, image_shape: tuple[int, int, int], noise_dim: int,

@@ -30,8 +30,8 @@ import math
 
 import keras
 
-from nets.coupled import Architecture
-from nets.layers import NetOptions, conv, dense, norm, prelu, upconv
+from scogan.nets.coupled import Architecture
+from scogan.nets.layers import NetOptions, conv, dense, norm, prelu, upconv
 
 # (filters, kernel, dropout rate after the block) of Table A.2's convolutions.
 DISCRIMINATOR_CONVS = ((32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, 3, 0.3), (512, 3, 0.3), (1024, 3, 0.5))

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import keras
 
-from nets.coupled import Architecture
-from nets.layers import NetOptions, conv, dense, upconv
+from scogan.nets.coupled import Architecture
+from scogan.nets.layers import NetOptions, conv, dense, upconv
 
 
 @keras.saving.register_keras_serializable(package="cogan")

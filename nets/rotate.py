@@ -16,9 +16,9 @@ import math
 
 import keras
 
-from nets.coupled import Architecture
-from nets.digit import digit_discriminator
-from nets.layers import NetOptions, dense, prelu
+from scogan.nets.coupled import Architecture
+from scogan.nets.digit import digit_discriminator
+from scogan.nets.layers import NetOptions, dense, prelu
 
 
 def rotate_generator(image_shape: tuple[int, int, int], options: NetOptions) -> Architecture:

@@ -25,9 +25,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from nets.coupled import CoupledDiscriminator
-from nets.layers import NetOptions, dense
-from utils.config import ConfigurationError
+from scogan.nets.coupled import CoupledDiscriminator
+from scogan.nets.layers import NetOptions, dense
+from scogan.utils.config import ConfigurationError
 
 
 def _split_trailing_dropout(layers: list[keras.layers.Layer]) -> tuple[list, list]:

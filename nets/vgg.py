@@ -38,8 +38,8 @@ def vgg16_features(layers: Sequence[str], channels: int = 3,
     ``metrics.lpips_weights.LPIPSWeightsUnavailable`` when the verified weights cannot
     be obtained: the perceptual loss never runs on random weights.
     """
-    from metrics.lpips import scale_inputs
-    from metrics.lpips_weights import load_weights
+    from scogan.metrics.lpips import scale_inputs
+    from scogan.metrics.lpips_weights import load_weights
 
     layers = list(layers)
     check_layers(layers, "perceptual loss layers")

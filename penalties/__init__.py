@@ -6,14 +6,14 @@ Generator penalties (``--gen_penalty``) are the SCoGAN regularisers and live in
 
 from __future__ import annotations
 
-from penalties.discriminator import (
+from scogan.penalties.discriminator import (
     DISCRIMINATOR_PENALTIES,
     DiscriminatorPenalty,
     clip_weights,
     wasserstein_gradient_penalty,
 )
-from penalties.generator import GENERATOR_PENALTIES
-from penalties.weight_decay import decayed_variables, l2_weight_decay
+from scogan.penalties.generator import GENERATOR_PENALTIES
+from scogan.penalties.weight_decay import decayed_variables, l2_weight_decay
 
 __all__ = [
     "DISCRIMINATOR_PENALTIES",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from utils.registry import Registry
+from scogan.utils.registry import Registry
 
 Critic = Callable[[tf.Tensor], tf.Tensor]
 

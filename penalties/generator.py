@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import tensorflow as tf
 
-from utils.registry import Registry
+from scogan.utils.registry import Registry
 
 
 def _pairs(items: Sequence) -> list[tuple]:

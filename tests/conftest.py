@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
-from utils.config import Config  # noqa: E402
+from scogan.utils.config import Config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = Path(os.environ.get("COGAN_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -33,7 +33,7 @@ def tiny_config(**changes) -> Config:
 
 @pytest.fixture(scope="session")
 def edge_task():
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     return load_task("mnist2edge", DataOptions(source="bundled"))
 
@@ -42,7 +42,7 @@ def edge_task():
 def no_network(monkeypatch):
     """Fail a test that probes the tfds download server (a real probe could start tfds'
     multi-minute retry loop)."""
-    from data import sources
+    from scogan.data import sources
 
     def refuse(*args, **kwargs):
         raise AssertionError("a test tried to reach the network")
@@ -52,6 +52,6 @@ def no_network(monkeypatch):
 @pytest.fixture
 def no_tfds(monkeypatch):
     """No tfds dataset counts as prepared."""
-    from data import sources
+    from scogan.data import sources
 
     monkeypatch.setattr(sources, "tfds_prepared", lambda name, data_dir: False)

@@ -13,24 +13,24 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
-from data import DataOptions, Domain, Task, load_task, sources
-from data.pipeline import labelled_batches
-from losses.classification import binary_cross_entropy, categorical_cross_entropy
-from metrics import EvaluationContext, MetricError
-from metrics.classification import classify, predicted_labels
-from metrics.pair_class_agreement import pair_class_agreement, pair_class_agreement_scores
-from nets.classifier import (
+from scogan import main
+from scogan.data import DataOptions, Domain, Task, load_task, sources
+from scogan.data.pipeline import labelled_batches
+from scogan.losses.classification import binary_cross_entropy, categorical_cross_entropy
+from scogan.metrics import EvaluationContext, MetricError
+from scogan.metrics.classification import classify, predicted_labels
+from scogan.metrics.pair_class_agreement import pair_class_agreement, pair_class_agreement_scores
+from scogan.nets.classifier import (
     attribute_classifier,
     build_classifier,
     digit_classifier,
     load_classifier,
 )
-from nets.layers import NetOptions
+from scogan.nets.layers import NetOptions
+from scogan.trainers import ClassifierTrainer
+from scogan.utils.config import ConfigurationError, parse_config
+from scogan.utils.records import latest_metrics, latest_values, read_records
 from tests.conftest import tiny_config
-from trainers import ClassifierTrainer
-from utils.config import ConfigurationError, parse_config
-from utils.records import latest_metrics, latest_values, read_records
 
 # Adam's usual settings: what --gan_type classifier defaults to on the command line.
 CLASSIFIER = dict(gan_type="classifier", lr_d=1e-3, b1=0.9, images_while_training=0)
@@ -142,7 +142,7 @@ def test_without_a_test_split_a_fixed_tenth_is_held_out():
 
 
 def test_celeba_labels_are_the_13_attributes_seen_in_50000_images():
-    from data.celeba import ATTRIBUTES, LABEL_COUNTS, LABELS
+    from scogan.data.celeba import ATTRIBUTES, LABEL_COUNTS, LABELS
 
     assert LABELS == ("Arched_Eyebrows", "Attractive", "Heavy_Makeup", "High_Cheekbones", "Male",
                       "Mouth_Slightly_Open", "No_Beard", "Oval_Face", "Pointy_Nose", "Smiling",
@@ -151,7 +151,7 @@ def test_celeba_labels_are_the_13_attributes_seen_in_50000_images():
 
 
 def test_celeba_raw_domains_carry_multi_hot_labels(tmp_path):
-    from data.celeba import LABELS
+    from scogan.data.celeba import LABELS
     from tests.test_datasets import _fake_celeba
 
     _fake_celeba(tmp_path)  # even rows smile; odd rows have every other attribute
@@ -168,7 +168,7 @@ def test_celeba_raw_domains_carry_multi_hot_labels(tmp_path):
 
 
 def test_celeba_real_labels_follow_the_attribute_file(shared_datasets):
-    from data.celeba import LABELS
+    from scogan.data.celeba import LABELS
 
     task = load_task("celeba", DataOptions(str(shared_datasets), "raw", image_size=32))
     lines = (shared_datasets / "celeba" / "list_attr_celeba.txt").read_text().splitlines()
@@ -201,7 +201,7 @@ def trained(tmp_path_factory):
     (edges) on the 1,000 bundled test digits, lowest 0.927 and 0.903, in about 15 s on 2
     cores (chance: 0.1); the 0.85 bound is over 6 standard deviations below.
     """
-    from data import load_task
+    from scogan.data import load_task
 
     task = load_task("mnist2edge", DataOptions(source="bundled"))
     run = tmp_path_factory.mktemp("classifier")
@@ -373,7 +373,7 @@ def test_bad_classifier_inputs_are_explained(trained, edge_task, tmp_path):
 
 
 def test_load_task_for_passes_the_classifier_path(monkeypatch):
-    import data
+    from scogan import data
 
     seen = {}
     monkeypatch.setattr(data, "load_task", lambda name, options: seen.setdefault("options", options))

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import main
+from scogan import main
 
 BASE = ["--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "2", "--log_every", "1",
         "--checkpoint_every", "1000", "--images_while_training", "0", "--num_pairs", "16", "--data_source", "bundled"]

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from utils.config import Config, build_parser, field_types, parse_config
+from scogan.utils.config import Config, build_parser, field_types, parse_config
 
 
 def test_help_documents_every_option():

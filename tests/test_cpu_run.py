@@ -24,8 +24,8 @@ machine with that test. Edges are mostly background, so the paper's score moves 
 
 import pytest
 
+from scogan.trainers import CoGANTrainer
 from tests.conftest import tiny_config
-from trainers import CoGANTrainer
 
 ITERATIONS = 200
 PAIRS = 2000
@@ -33,7 +33,7 @@ PAIRS = 2000
 
 @pytest.fixture(scope="module")
 def negative_task():
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     return load_task("mnist2negative", DataOptions(source="bundled"))
 

@@ -7,11 +7,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import TASKS, DataNotFoundError, DataOptions, Domain, load_task, sources, training_batches
-from data.digit_tasks import digit_edges, disjoint_parts, edges, negative, rotate90
-from data.mnist import load_mnist, read_idx
-from data.pipeline import domain_batches
-from utils.registry import UnknownNameError
+from scogan.data import (
+    TASKS,
+    DataNotFoundError,
+    DataOptions,
+    Domain,
+    load_task,
+    sources,
+    training_batches,
+)
+from scogan.data.digit_tasks import digit_edges, disjoint_parts, edges, negative, rotate90
+from scogan.data.mnist import load_mnist, read_idx
+from scogan.data.pipeline import domain_batches
+from scogan.utils.registry import UnknownNameError
 
 
 @pytest.fixture(autouse=True)

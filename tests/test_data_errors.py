@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import data
-from data import (
+from scogan import data
+from scogan.data import (
     DataError,
     DataFormatError,
     DataNotFoundError,
@@ -22,11 +22,11 @@ from data import (
     load_task,
     sources,
 )
-from data.image_files import find_undecodable, image_problem
-from data.mnist import RAW_FILES
-from data.pipeline import domain_batches
+from scogan.data.image_files import find_undecodable, image_problem
+from scogan.data.mnist import RAW_FILES
+from scogan.data.pipeline import domain_batches
+from scogan.utils.config import ConfigurationError
 from tests.test_datasets import _fake_celeba, _fake_cyclegan, write_image, write_mnist
-from utils.config import ConfigurationError
 
 MNIST_FILES = [f for split in RAW_FILES.values() for f in split]
 # An explicit data folder never falls back to a download: no test here may probe the network.
@@ -70,7 +70,7 @@ def test_data_dir_that_is_a_file_or_does_not_exist(tmp_path, no_tfds):
 def test_one_missing_idx_file_is_named_before_anything_is_read(tmp_path, no_tfds, monkeypatch):
     missing = "mnist/t10k-labels-idx1-ubyte.gz"
     write_mnist(tmp_path, leave_out=(missing,))
-    monkeypatch.setattr("data.mnist.read_idx", lambda path: pytest.fail(f"read {path}"))
+    monkeypatch.setattr("scogan.data.mnist.read_idx", lambda path: pytest.fail(f"read {path}"))
     with pytest.raises(DataNotFoundError, match=r"missing: \S+/mnist/t10k-labels-idx1-ubyte.gz\)") as caught:
         load_task("mnist2edge", DataOptions(str(tmp_path)))
     assert "train-images" not in str(caught.value)  # only what is missing
@@ -271,7 +271,7 @@ def test_damaged_mnistm_photo_is_skipped(tmp_path):
         write_image(tmp_path / "photos" / f"{i}.jpg", size=(40, 40))
     damaged = damaged_jpeg(tmp_path / "photos" / "damaged.jpg")
     with pytest.warns(UserWarning, match=r"skipped 1 of the 4 chosen photos .*damaged.jpg: cannot be decoded"):
-        from data.mnistm import load_photos
+        from scogan.data.mnistm import load_photos
 
         photos = load_photos(tmp_path / "photos", seed=0)
     assert len(photos) == 3
@@ -293,7 +293,7 @@ def test_image_size_no_net_takes_is_an_error_before_any_data_is_read(task, tmp_p
 
 
 def test_nets_know_their_image_sizes():
-    from nets import check_image_size, valid_image_sizes
+    from scogan.nets import check_image_size, valid_image_sizes
 
     assert valid_image_sizes("auto", "auto") == [32, 64, 128, 256]
     assert valid_image_sizes("resnet", "faces") == [16, 32, 64, 128, 256, 512, 1024]
@@ -314,7 +314,7 @@ def test_digit_tasks_refuse_other_sizes_before_reading(tmp_path):
 def test_a_damaged_file_found_only_in_training_is_named(tmp_path, monkeypatch, capsys):
     """Above the decode-check limit (here forced to 0) a file damaged inside is found when
     training decodes it: the run stops with a message naming it, not TensorFlow's error."""
-    import main
+    from scogan import main
 
     monkeypatch.setattr(image_files, "DECODE_CHECK_LIMIT", 0)
     folders = []

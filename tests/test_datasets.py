@@ -11,13 +11,13 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from data import DataNotFoundError, DataOptions, load_task, sources, training_batches
-from data.cyclegan import OFFICIAL_COUNTS, SPLITS, check_layout
-from data.digit_tasks import disjoint_parts
-from data.image_files import check_images, image_problem, to_channels
-from data.mnistm import blend
-from data.svhn import load_svhn, pruned_indices
-from utils.config import ConfigurationError
+from scogan.data import DataNotFoundError, DataOptions, load_task, sources, training_batches
+from scogan.data.cyclegan import OFFICIAL_COUNTS, SPLITS, check_layout
+from scogan.data.digit_tasks import disjoint_parts
+from scogan.data.image_files import check_images, image_problem, to_channels
+from scogan.data.mnistm import blend
+from scogan.data.svhn import load_svhn, pruned_indices
+from scogan.utils.config import ConfigurationError
 
 # Tests never reach for the network: a probe would mean a 3.5-minute tfds retry loop.
 pytestmark = pytest.mark.usefixtures("no_network")
@@ -47,7 +47,7 @@ def write_mnist(root: Path, n_train: int = 20, n_test: int = 10, leave_out: tupl
     the files named in ``leave_out`` (e.g. ``mnist/t10k-labels-idx1-ubyte.gz``) are not written."""
     import gzip
 
-    from data.mnist import RAW_FILES
+    from scogan.data.mnist import RAW_FILES
 
     rng = np.random.default_rng(n_train)
     for split, n in (("train", n_train), ("test", n_test)):
@@ -183,7 +183,7 @@ def test_unknown_celeba_attribute_lists_the_40_names():
 
 
 def _fake_celeba(root: Path, n: int = 8) -> None:
-    from data.celeba import ATTRIBUTES
+    from scogan.data.celeba import ATTRIBUTES
 
     names = [f"{i:06d}.jpg" for i in range(1, n + 1)]
     for name in names:
@@ -294,15 +294,15 @@ def test_mnist2mnistm_from_real_photos(shared_datasets):
     assert task.image_shapes == [(32, 32, 3)] * 2 and task.num_classes == 10
     assert [len(d) for d in task.domains] == [30000, 30000] and len(task.test_domains[1]) == 10000
     plain, blended = disjoint_parts(60000, 2)
-    from data.mnist import load_mnist
+    from scogan.data.mnist import load_mnist
 
     _, labels = load_mnist("train", options)
     np.testing.assert_array_equal(task.domains[1].labels, labels[blended])  # labels kept, other half
     mnistm = task.domains[1].images
     assert mnistm.std(axis=(1, 2)).mean() > 20 and not np.array_equal(mnistm[..., 0], mnistm[..., 1])
     # Deterministic given the seed: the same photos, crops and blends again; another seed differs.
-    from data.mnist32 import mnist32
-    from data.mnistm import load_photos
+    from scogan.data.mnist32 import mnist32
+    from scogan.data.mnistm import load_photos
 
     digits = mnist32("train", options)[0][blended]
     photos = load_photos(shared_datasets / "celeba" / "img_align_celeba", seed=3)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments import PRESETS, TABLES, presets_of
-from experiments.__main__ import markdown_table
-from utils.config import parse_config
-from utils.records import append_evaluation
+from scogan.experiments import PRESETS, TABLES, presets_of
+from scogan.experiments.__main__ import markdown_table
+from scogan.utils.config import parse_config
+from scogan.utils.records import append_evaluation
 
 
 @pytest.mark.parametrize("scale", ["full", "cpu"])
@@ -33,7 +33,7 @@ def test_every_table_has_presets_and_published_numbers():
 
 
 def test_full_scale_evaluates_on_the_thesis_pair_counts():
-    from experiments.__main__ import DEFAULT_PAIRS, preset_pairs
+    from scogan.experiments.__main__ import DEFAULT_PAIRS, preset_pairs
 
     assert PRESETS.get("table5_1/fr").num_pairs("full") == 30000  # thesis Sec. 5.1
     assert PRESETS.get("table5_2/slcc").num_pairs("full") == 50000  # Sec. 5.2
@@ -123,8 +123,8 @@ def test_table_reads_the_latest_records_and_shows_every_iteration_they_come_from
 
 
 def test_a_finished_preset_is_neither_retrained_nor_reevaluated(tmp_path, monkeypatch):
-    import main
-    from experiments.__main__ import run_preset
+    from scogan import main
+    from scogan.experiments.__main__ import run_preset
 
     run = tmp_path / "cpu" / "table5_1" / "classifier"
     run.mkdir(parents=True)
@@ -139,9 +139,9 @@ def test_a_finished_preset_is_neither_retrained_nor_reevaluated(tmp_path, monkey
 
 
 def test_a_diverged_preset_is_recorded_never_evaluated_and_shown_in_the_table(tmp_path, monkeypatch):
-    import main
-    from experiments.__main__ import run_preset
-    from utils.run_dir import write_status
+    from scogan import main
+    from scogan.experiments.__main__ import run_preset
+    from scogan.utils.run_dir import write_status
 
     calls = []
 
@@ -192,8 +192,8 @@ def test_collapsed_generators_are_flagged(tmp_path):
 
 
 def test_the_runner_trains_each_seed_in_its_own_directory_and_one_shared_classifier(tmp_path, monkeypatch):
-    import main
-    from experiments.__main__ import main as experiments_main
+    from scogan import main
+    from scogan.experiments.__main__ import main as experiments_main
 
     calls = []
 
@@ -223,7 +223,7 @@ def test_the_runner_trains_each_seed_in_its_own_directory_and_one_shared_classif
 
 
 def test_seed_lists_are_checked():
-    from experiments.__main__ import seed_list
+    from scogan.experiments.__main__ import seed_list
 
     assert seed_list("0,1,2") == [0, 1, 2]
     for bad in ("a", "1,1", "-1", ""):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import DataOptions, load_task
-from data.digit_tasks import digit_edges, disjoint_parts, edges, resize, unresize
-from data.mnist import load_mnist
-from metrics.pixel_agreement import pixel_agreement, stroke_agreement
+from scogan.data import DataOptions, load_task
+from scogan.data.digit_tasks import digit_edges, disjoint_parts, edges, resize, unresize
+from scogan.data.mnist import load_mnist
+from scogan.metrics.pixel_agreement import pixel_agreement, stroke_agreement
 
 BUNDLED = DataOptions(source="bundled")
 

@@ -17,11 +17,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-import main
-from inference.interpolate import lerp, slerp
-from inference.inversion import invert, l2_loss
-from utils.config import Config
-from utils.run_dir import RunLock, write_status
+from scogan import main
+from scogan.inference.interpolate import lerp, slerp
+from scogan.inference.inversion import invert, l2_loss
+from scogan.utils.config import Config
+from scogan.utils.run_dir import RunLock, write_status
 
 TINY = ["--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--log_every", "2",
         "--checkpoint_every", "2", "--images_while_training", "0", "--data_source", "bundled"]
@@ -158,7 +158,7 @@ def test_inversion_recovers_a_generated_image(runs):
     other CPUs and TensorFlow builds. The starts score 0.034 (at least 0.02 each): the search,
     not the start, does the work.
     """
-    from inference import load_trained_run
+    from scogan.inference import load_trained_run
 
     run = load_trained_run(Config(dir=str(runs["cogan"])), set(), "translate")
     z_true = run.noise(8, seed=123)
@@ -177,7 +177,7 @@ def test_inversion_recovers_a_generated_image(runs):
 
 
 def test_adam_inversion_lowers_the_error(runs):
-    from inference import load_trained_run
+    from scogan.inference import load_trained_run
 
     run = load_trained_run(Config(dir=str(runs["cogan"])), set(), "translate")
     x1 = run.generate(run.noise(4, seed=5))[0]
@@ -190,7 +190,7 @@ def test_adam_inversion_lowers_the_error(runs):
 
 def _write_inputs(folder):
     """Three PNG files (a 32x32 gray digit, a 28x28 gray digit, a 32x32 RGB digit) and an .npz of two."""
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     digits = load_task("mnist2edge", DataOptions(source="bundled")).domains[0].images[:5]
     folder.mkdir()
@@ -242,10 +242,10 @@ def test_translate_from_the_second_domain(runs, tmp_path):
 
 
 def test_translate_with_lpips(runs, tmp_path):
-    from metrics.lpips_weights import LPIPSWeightsUnavailable
+    from scogan.metrics.lpips_weights import LPIPSWeightsUnavailable
 
     try:
-        from metrics.lpips import LPIPS
+        from scogan.metrics.lpips import LPIPS
 
         LPIPS("alex")
     except LPIPSWeightsUnavailable:
@@ -344,7 +344,7 @@ def test_missing_or_bad_options_are_explained(runs, tmp_path, capsys, argv, need
 
 
 def test_generated_images_that_are_not_finite_are_refused(runs, tmp_path, capsys, monkeypatch):
-    from trainers.gan import GANTrainer
+    from scogan.trainers.gan import GANTrainer
 
     def broken(self, z):
         return [tf.fill([tf.shape(z)[0], 32, 32, 1], float("nan"))] * 2

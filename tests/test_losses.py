@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from losses import LOSSES, get_loss
-from utils.registry import UnknownNameError
+from scogan.losses import LOSSES, get_loss
+from scogan.utils.registry import UnknownNameError
 
 REAL = tf.constant([0.0, math.log(3.0)])   # sigmoid: 1/2, 3/4
 FAKE = tf.constant([0.0, -math.log(3.0)])  # sigmoid: 1/2, 1/4

@@ -22,8 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from metrics import lpips_weights
-from metrics.lpips import LPIPS, MIN_IMAGE_SIZE, LPIPSWeightsUnavailable
+from scogan.metrics import lpips_weights
+from scogan.metrics.lpips import LPIPS, MIN_IMAGE_SIZE, LPIPSWeightsUnavailable
 
 REFERENCE_PATH = Path(__file__).parent / "data" / "lpips_reference.npz"
 NETS = ("alex", "vgg")

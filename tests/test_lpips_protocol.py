@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from metrics.lpips_protocol import lpips_scores, save_extremes
-from utils.records import latest_values
+from scogan.metrics.lpips_protocol import lpips_scores, save_extremes
+from scogan.utils.records import latest_values
 
 
 def _l2(a, b):
@@ -40,7 +40,7 @@ def test_extremes_are_saved_lowest_first(tmp_path):
 
 
 def test_evaluate_mode_writes_the_lpips_keys(tmp_path):
-    import main
+    from scogan import main
 
     run = tmp_path / "run"
     tiny = ["--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "1", "--images_while_training", "0",
@@ -56,7 +56,7 @@ def test_evaluate_mode_writes_the_lpips_keys(tmp_path):
 
 @pytest.mark.parametrize("gan_type", ["gan", "scogan"])
 def test_evaluate_mode_on_gan_and_scogan_runs(tmp_path, gan_type):
-    import main
+    from scogan import main
 
     run = tmp_path / "run"
     tiny = ["--gan_type", gan_type, "--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "1",

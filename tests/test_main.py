@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-import main
-from utils.records import RECORDS_FILE, latest_metrics, read_records
+from scogan import main
+from scogan.utils.records import RECORDS_FILE, latest_metrics, read_records
 
 TINY = ["--width", "0.0625", "--batch_size", "8", "--log_every", "2", "--checkpoint_every", "2",
         "--images_while_training", "0", "--data_source", "bundled"]
@@ -119,9 +119,9 @@ def test_evaluations_at_different_iterations_are_all_kept(trained_run, tmp_path)
 
 
 def test_generators_that_output_nan_are_refused(trained_run, tmp_path, capsys):
-    from data import DataOptions, load_task
-    from trainers import TRAINERS
-    from utils.run_dir import load_run_config
+    from scogan.data import DataOptions, load_task
+    from scogan.trainers import TRAINERS
+    from scogan.utils.run_dir import load_run_config
 
     run = _copy(trained_run, tmp_path)
     config = load_run_config(run)
@@ -165,8 +165,8 @@ def test_metrics_a_gan_run_cannot_support_are_explained(tmp_path, capsys):
 
 
 def test_lpips_on_images_it_cannot_read_is_explained():
-    from data import Domain, Task
-    from metrics import METRICS, EvaluationContext, MetricError
+    from scogan.data import Domain, Task
+    from scogan.metrics import METRICS, EvaluationContext, MetricError
 
     small = Task("folders", tuple(Domain(n, (16, 16, 3), images=np.zeros((4, 16, 16, 3), np.uint8)) for n in "ab"))
     with pytest.raises(MetricError, match=r"--metrics lpips needs images of at least 32x32.*'folders'.*--image_size 32"):
@@ -176,8 +176,8 @@ def test_lpips_on_images_it_cannot_read_is_explained():
 def test_generated_images_are_checked_for_nan_and_inf():
     import tensorflow as tf
 
-    from metrics import EvaluationContext, NonFiniteOutputError
-    from metrics.errors import MetricError
+    from scogan.metrics import EvaluationContext, NonFiniteOutputError
+    from scogan.metrics.errors import MetricError
 
     def generate_batch(z):
         return [z[:, :, None, None], tf.where(z > 0.9, np.inf, z)[:, :, None, None]]

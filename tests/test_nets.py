@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nets import DISCRIMINATORS, GENERATORS, NetOptions, build_discriminators, build_generators
-from utils.registry import UnknownNameError
+from scogan.nets import (
+    DISCRIMINATORS,
+    GENERATORS,
+    NetOptions,
+    build_discriminators,
+    build_generators,
+)
+from scogan.utils.registry import UnknownNameError
 
 OPTIONS = NetOptions(width=0.0625)
 

@@ -4,19 +4,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
-from data import DataOptions, load_task, sources
-from nets import (
+from scogan import main
+from scogan.data import DataOptions, load_task, sources
+from scogan.nets import (
     AUTO_ARCHITECTURES,
     NetOptions,
     build_discriminators,
     build_generators,
     resolve_architecture,
 )
-from nets.resnet import ResidualBlock
+from scogan.nets.resnet import ResidualBlock
+from scogan.trainers import CoGANTrainer
 from tests.conftest import tiny_config
 from tests.test_datasets import _fake_celeba, _fake_cyclegan, write_image, write_svhn
-from trainers import CoGANTrainer
 
 TINY = NetOptions(width=0.0625)
 
@@ -78,7 +78,7 @@ def test_wgan_gp_gets_layer_norm_and_dropout_is_off_at_inference():
 @pytest.mark.parametrize("arch,size", [("faces", 16), ("resnet", 16)])
 def test_every_sharing_depth_builds_and_shares_by_identity(arch, size):
     shape = (size, size, 3)
-    from nets import GENERATORS
+    from scogan.nets import GENERATORS
 
     n = len(GENERATORS.get(arch)(shape, TINY).blocks)
     for shared in range(n):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from penalties import (
+from scogan.penalties import (
     DISCRIMINATOR_PENALTIES,
     clip_weights,
     decayed_variables,
@@ -12,7 +12,7 @@ from penalties import (
     l2_weight_decay,
     wasserstein_gradient_penalty,
 )
-from utils.registry import UnknownNameError
+from scogan.utils.registry import UnknownNameError
 
 
 def test_gradient_penalty_of_a_linear_critic():

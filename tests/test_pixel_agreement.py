@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from data.digit_tasks import digit_edges, identity, negative
-from metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores, stroke_agreement
+from scogan.data.digit_tasks import digit_edges, identity, negative
+from scogan.metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores, stroke_agreement
 
 # The metric's arithmetic on small hand-made images: the size-agnostic edge construction
 # stands in for the task's (data.digit_tasks.edges, 32x32 only; tests/test_faithful.py).

@@ -8,20 +8,20 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
-from data import Domain, Task
-from metrics import METRICS, EvaluationContext, MetricError
-from metrics.lpips_weights import LPIPSWeightsUnavailable
-from metrics.precision_recall import (
+from scogan import main
+from scogan.data import Domain, Task
+from scogan.metrics import METRICS, EvaluationContext, MetricError
+from scogan.metrics.lpips_weights import LPIPSWeightsUnavailable
+from scogan.metrics.precision_recall import (
     inside_any_sphere,
     knn_radii,
     precision_recall,
     precision_recall_metric,
 )
-from nets.classifier import digit_classifier, penultimate_features
-from nets.layers import NetOptions
+from scogan.nets.classifier import digit_classifier, penultimate_features
+from scogan.nets.layers import NetOptions
+from scogan.utils.records import latest_values
 from tests.conftest import tiny_config
-from utils.records import latest_values
 
 
 def line(*points: float) -> np.ndarray:
@@ -206,7 +206,7 @@ def test_inapplicable_runs_are_metric_errors(small_task, edge_task, tmp_path):
 
 
 def test_no_random_weights_ever(small_task, monkeypatch, tmp_path):
-    from metrics import lpips_weights
+    from scogan.metrics import lpips_weights
 
     def unavailable(*args, **kwargs):
         raise LPIPSWeightsUnavailable("no weights here")

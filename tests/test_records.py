@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from utils.records import (
+from scogan.utils.records import (
     RECORDS_FILE,
     SUMMARY_FILE,
     append_evaluation,

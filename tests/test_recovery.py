@@ -15,19 +15,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
+from scogan import main
+from scogan.trainers import CoGANTrainer
+from scogan.trainers.base import Diverged
+from scogan.trainers.checkpoints import CheckpointError
+from scogan.utils.run_dir import RunLock, read_status
 from tests.conftest import ROOT, tiny_config
-from trainers import CoGANTrainer
-from trainers.base import Diverged
-from trainers.checkpoints import CheckpointError
-from utils.run_dir import RunLock, read_status
 
 TINY = ["--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--log_every", "1",
         "--checkpoint_every", "1000", "--images_while_training", "0", "--data_source", "bundled"]
 
 
 def _weights(run: Path, config) -> list[np.ndarray]:
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     trainer = CoGANTrainer(config, load_task("mnist2edge", DataOptions(source="bundled")), run)
     trainer.restore(required=True)
@@ -86,7 +86,7 @@ def test_rollback_restores_the_last_checkpoint_and_lowers_the_learning_rates(tmp
     assert "rollback 1 of 3: restored ckpt-0" in capsys.readouterr().err
     assert read_status(run)["state"] == "finished"
     assert _steps(run) == list(range(1, 13))  # each step logged once
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     trainer = CoGANTrainer(tiny_config(iterations=12), load_task("mnist2edge", DataOptions(source="bundled")), run)
     trainer.restore()
@@ -285,7 +285,7 @@ def test_a_setup_failure_leaves_no_empty_run_directory(tmp_path, capsys):
 
 
 def test_checkpoint_store_raises_on_unreadable_only(tmp_path):
-    from trainers.checkpoints import CheckpointStore
+    from scogan.trainers.checkpoints import CheckpointStore
 
     checkpoint = tf.train.Checkpoint(v=tf.Variable(1.0))
     store = CheckpointStore(checkpoint, tmp_path)

@@ -16,7 +16,7 @@ def _tool():
 
 
 def test_faces_are_linked_into_female_and_male_folders_by_the_attribute(shared_datasets, tmp_path):
-    from data.celeba import ATTRIBUTES, read_attributes
+    from scogan.data.celeba import ATTRIBUTES, read_attributes
 
     tool = _tool()
     target = tool.link_faces_by_sex(shared_datasets, tmp_path / "faces")
@@ -30,7 +30,7 @@ def test_faces_are_linked_into_female_and_male_folders_by_the_attribute(shared_d
 
 
 def test_every_grid_is_a_valid_command_line_and_unknown_names_are_refused(tmp_path, capsys):
-    from utils.config import parse_config
+    from scogan.utils.config import parse_config
 
     tool = _tool()
     for name, options in tool.GRIDS.items():

@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
-from penalties.generator import (
+from scogan import main
+from scogan.penalties.generator import (
     content_difference,
     feature_difference,
     latent_reconstruction,
     semantic_difference,
     style_difference,
 )
+from scogan.trainers import SCoGANTrainer
+from scogan.utils.config import ConfigurationError, parse_config
 from tests.conftest import tiny_config
-from trainers import SCoGANTrainer
-from utils.config import ConfigurationError, parse_config
 
 # -- values by hand ------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ def test_latent_reconstruction_l1_and_l2():
 def test_content_and_style_terms():
     one, three = tf.ones([1, 2, 2, 1]), tf.fill([1, 2, 2, 1], 3.0)
     assert float(content_difference([[one], [three]])) == pytest.approx(4.0)
-    from nets.vgg import gram_matrix
+    from scogan.nets.vgg import gram_matrix
 
     features = tf.reshape(tf.constant([1.0, 2.0, 3.0, 4.0, 0.0, 1.0, 0.0, 1.0]), [1, 2, 2, 2])
     # channels (1, 3, 0, 0) and (2, 4, 1, 1): G = F^T F / 4
@@ -83,7 +83,7 @@ def scogan(edge_task, tmp_path, **changes):
 
 
 def _real(trainer, task):
-    from data import training_batches
+    from scogan.data import training_batches
 
     batch = next(iter(training_batches(task.domains, trainer.config.batch_size, 0, 1)))
     return [b[0] for b in batch]

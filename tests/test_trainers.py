@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from scogan.trainers import CoGANTrainer, GANTrainer
 from tests.conftest import tiny_config
-from trainers import CoGANTrainer, GANTrainer
 
 
 def _snapshot(variables):
@@ -19,7 +19,7 @@ def _changed(before, variables):
 
 
 def _batches(task, config):
-    from data import training_batches
+    from scogan.data import training_batches
 
     return next(iter(training_batches(task.domains, config.batch_size, 0, config.disc_iters)))
 
@@ -58,7 +58,7 @@ def test_d_width_scales_only_the_discriminators(edge_task, tmp_path):
 
 
 def test_default_discriminator_width_is_the_thesis_width_only_for_small_discriminators():
-    from nets import default_discriminator_width
+    from scogan.nets import default_discriminator_width
 
     assert default_discriminator_width("auto", (32, 32, 1), 0.125) == 1.0
     assert default_discriminator_width("rotate", (32, 32, 1), 0.25) == 1.0
@@ -127,7 +127,7 @@ def test_weight_decay_enters_both_losses(edge_task, tmp_path):
 
 
 def test_three_domain_cogan_trains(tmp_path):
-    from data import DataOptions, load_task
+    from scogan.data import DataOptions, load_task
 
     task = load_task("mnist2edge2negative", DataOptions(source="bundled"))
     config = tiny_config(cogan_data="mnist2edge2negative")
@@ -195,7 +195,7 @@ def test_grid_pairs_come_from_the_same_latent_vectors(edge_task, tmp_path):
 
 
 def test_config_json_round_trip(edge_task, tmp_path):
-    from utils.config import Config
+    from scogan.utils.config import Config
 
     config = tiny_config(weight_decay=0.001)
     path = tmp_path / "config.json"
@@ -206,7 +206,7 @@ def test_config_json_round_trip(edge_task, tmp_path):
 
 def _smooth_face_task(size=16, n=64):
     """Two domains of smooth colour blobs (nothing like the generators' initial output)."""
-    from data.task import Domain, Task
+    from scogan.data.task import Domain, Task
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:size, :size] / size
@@ -238,7 +238,7 @@ def test_batchnorm_discriminator_learns_only_from_joint_real_and_fake_batches(tr
                          weight_decay=0.0, disc_norm="batch")
     trainer = trainer_class(config, task, tmp_path)
     assert trainer._d_batch_norm
-    from data import training_batches
+    from scogan.data import training_batches
 
     batches = iter(training_batches(task.domains, config.batch_size, 0, 1))
     step = tf.function(trainer.discriminator_step)

@@ -13,18 +13,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
-from data import DataOptions, Domain, Task, load_task
-from data.usps import PAPER_SAMPLE_SIZES, paper_sample
-from metrics import EvaluationContext, MetricError
-from metrics.domain_adaptation import source_accuracy, target_accuracy
-from nets import NetOptions, build_discriminators
-from nets.uda import ClassifyingDiscriminator
+from scogan import main
+from scogan.data import DataOptions, Domain, Task, load_task
+from scogan.data.usps import PAPER_SAMPLE_SIZES, paper_sample
+from scogan.metrics import EvaluationContext, MetricError
+from scogan.metrics.domain_adaptation import source_accuracy, target_accuracy
+from scogan.nets import NetOptions, build_discriminators
+from scogan.nets.uda import ClassifyingDiscriminator
+from scogan.trainers import TRAINERS, UDATrainer
+from scogan.trainers.uda import adaptation_task, class_cross_entropy, feature_agreement
+from scogan.utils.config import ConfigurationError, parse_config
+from scogan.utils.records import latest_values
 from tests.conftest import tiny_config
-from trainers import TRAINERS, UDATrainer
-from trainers.uda import adaptation_task, class_cross_entropy, feature_agreement
-from utils.config import ConfigurationError, parse_config
-from utils.records import latest_values
 
 UDA = dict(gan_type="uda", uda_protocol="full", images_while_training=0)
 
@@ -265,7 +265,7 @@ def test_the_coupling_carries_the_source_classifier_to_the_target_path(usps_task
                              images_while_training=0, seed=0, uda_source_only=mode == "source_only")
         trainer = UDATrainer(config, usps_task, tmp_path / mode)
         trainer.train()
-        from metrics.classification import classify_domain
+        from scogan.metrics.classification import classify_domain
 
         usps = trainer.task.test_domains[1]
         accuracy[mode] = float(np.mean(np.argmax(classify_domain(trainer.classifying.classifiers[1], usps), 1)

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments import to_arguments  # noqa: E402
-from experiments.common import CPU_DIGITS, CPU_FACES  # noqa: E402
+from scogan.experiments import to_arguments  # noqa: E402
+from scogan.experiments.common import CPU_DIGITS, CPU_FACES  # noqa: E402
 
 # The CPU scale of the presets (faces: resize upsampling and no norm in D, see there).
 DIGITS = to_arguments(CPU_DIGITS)
@@ -43,7 +43,7 @@ GRIDS: dict[str, list[str]] = {
 
 def link_faces_by_sex(data_dir: Path, target: Path) -> Path:
     """Symlink CelebA's aligned faces into target/female and target/male (attribute Male)."""
-    from data.celeba import ATTRIBUTES, read_attributes
+    from scogan.data.celeba import ATTRIBUTES, read_attributes
 
     names, values = read_attributes(data_dir / "celeba" / "list_attr_celeba.txt")
     column = ATTRIBUTES.index("Male")
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data_dir", required=True, help="folder with the raw datasets (mnist/, usps/, celeba/)")
     parser.add_argument("--runs_dir", default="runs/grids", help="where the runs are kept")
     args = parser.parse_args(argv)
-    import main as cli
+    from scogan import main as cli
 
     unknown = sorted(set(args.names) - set(GRIDS))
     if unknown:

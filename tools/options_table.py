@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from utils.config import build_parser  # noqa: E402
+from scogan.utils.config import build_parser  # noqa: E402
 
 BEGIN, END = "<!-- options:begin -->", "<!-- options:end -->"
 

@@ -3,13 +3,13 @@ the Appendix B classifier, and CoGAN unsupervised domain adaptation (uda)."""
 
 from __future__ import annotations
 
-from trainers.base import Trainer
-from trainers.classifier import ClassifierTrainer
-from trainers.cogan import CoGANTrainer
-from trainers.gan import GANTrainer
-from trainers.scogan import SCoGANTrainer
-from trainers.uda import UDATrainer
-from utils.registry import Registry
+from scogan.trainers.base import Trainer
+from scogan.trainers.classifier import ClassifierTrainer
+from scogan.trainers.cogan import CoGANTrainer
+from scogan.trainers.gan import GANTrainer
+from scogan.trainers.scogan import SCoGANTrainer
+from scogan.trainers.uda import UDATrainer
+from scogan.utils.registry import Registry
 
 TRAINERS: Registry[type[Trainer]] = Registry("gan type")
 TRAINERS.register("gan")(GANTrainer)

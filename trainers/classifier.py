@@ -31,14 +31,14 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from data.pipeline import AUTOTUNE, labelled_batches
-from data.task import Task
-from losses.classification import classification_loss
-from metrics.classification import require_labels
-from nets.classifier import build_classifier
-from nets.layers import NetOptions
-from trainers.base import Trainer, all_finite, make_optimizer, seed_states
-from utils.config import Config, ConfigurationError
+from scogan.data.pipeline import AUTOTUNE, labelled_batches
+from scogan.data.task import Task
+from scogan.losses.classification import classification_loss
+from scogan.metrics.classification import require_labels
+from scogan.nets.classifier import build_classifier
+from scogan.nets.layers import NetOptions
+from scogan.trainers.base import Trainer, all_finite, make_optimizer, seed_states
+from scogan.utils.config import Config, ConfigurationError
 
 ACCURACY_METRICS = ("classifier_accuracy",)
 
@@ -117,7 +117,7 @@ class ClassifierTrainer(Trainer):
     def train(self) -> dict[str, float]:
         """Train (or continue) to ``--iterations``, save the classifier, then measure and
         record its accuracy (printed, and appended to RUN/metrics.jsonl)."""
-        from utils.records import append_evaluation
+        from scogan.utils.records import append_evaluation
 
         last = super().train()
         if not self.output_path.exists():
@@ -135,7 +135,7 @@ class ClassifierTrainer(Trainer):
 
     def evaluate(self, metric_names: list[str], num_pairs: int, classifier_path: str | None = None) -> dict[str, float]:
         """Metrics of the restored classifier itself; generator metrics do not apply."""
-        from metrics import EvaluationContext, evaluate
+        from scogan.metrics import EvaluationContext, evaluate
 
         other = [name for name in metric_names if name not in ACCURACY_METRICS]
         if other:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from trainers.gan import GANTrainer
+from scogan.trainers.gan import GANTrainer
 
 
 class CoGANTrainer(GANTrainer):

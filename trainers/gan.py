@@ -19,8 +19,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from losses import get_loss
-from nets import (
+from scogan.losses import get_loss
+from scogan.nets import (
     CoupledDiscriminator,
     CoupledGenerator,
     NetOptions,
@@ -28,8 +28,8 @@ from nets import (
     build_generators,
     default_discriminator_width,
 )
-from penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
-from trainers.base import Trainer, all_finite, make_optimizer
+from scogan.penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
+from scogan.trainers.base import Trainer, all_finite, make_optimizer
 
 
 class GANTrainer(Trainer):
@@ -96,7 +96,7 @@ class GANTrainer(Trainer):
         }
 
     def _seed_states(self) -> list[tf.Variable]:
-        from trainers.base import seed_states
+        from scogan.trainers.base import seed_states
 
         return seed_states(self.generator.model, self.discriminator.model)
 

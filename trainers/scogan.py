@@ -35,20 +35,20 @@ import warnings
 
 import tensorflow as tf
 
-from nets import DISCRIMINATORS, resolve_architecture
-from nets.classifier import load_classifier
-from nets.encoder import build_encoder
-from nets.vgg import check_layers, gram_matrix, vgg16_features
-from penalties.generator import (
+from scogan.nets import DISCRIMINATORS, resolve_architecture
+from scogan.nets.classifier import load_classifier
+from scogan.nets.encoder import build_encoder
+from scogan.nets.vgg import check_layers, gram_matrix, vgg16_features
+from scogan.penalties.generator import (
     content_difference,
     feature_difference,
     latent_reconstruction,
     semantic_difference,
     style_difference,
 )
-from trainers.base import make_optimizer
-from trainers.cogan import CoGANTrainer
-from utils.config import ConfigurationError
+from scogan.trainers.base import make_optimizer
+from scogan.trainers.cogan import CoGANTrainer
+from scogan.utils.config import ConfigurationError
 
 FEATURE_LAYERS_DEFAULT = 3  # thesis Sec. 4.1: K = 3
 # FR compares the K blocks after the first FEATURE_FIRST_BLOCK (blocks 2..K+1, 1-based):
@@ -139,7 +139,7 @@ class SCoGANTrainer(CoGANTrainer):
         return objects
 
     def _encoder_seeds(self) -> list[tf.Variable]:
-        from trainers.base import seed_states
+        from scogan.trainers.base import seed_states
 
         return seed_states(self.encoder)
 

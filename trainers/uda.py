@@ -42,14 +42,14 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from data.pipeline import AUTOTUNE, domain_batches, labelled_batches
-from data.task import Domain, Task
-from data.usps import paper_sample
-from nets.uda import ClassifyingDiscriminator
-from penalties import decayed_variables, l2_weight_decay
-from trainers.base import make_optimizer
-from trainers.cogan import CoGANTrainer
-from utils.config import Config, ConfigurationError
+from scogan.data.pipeline import AUTOTUNE, domain_batches, labelled_batches
+from scogan.data.task import Domain, Task
+from scogan.data.usps import paper_sample
+from scogan.nets.uda import ClassifyingDiscriminator
+from scogan.penalties import decayed_variables, l2_weight_decay
+from scogan.trainers.base import make_optimizer
+from scogan.trainers.cogan import CoGANTrainer
+from scogan.utils.config import Config, ConfigurationError
 
 LABELLED_TASKS = "mnist2usps, usps2mnist, mnist2mnistm, mnist2svhn and the MNIST digit tasks"
 
@@ -197,8 +197,8 @@ class UDATrainer(CoGANTrainer):
     def evaluate(self, metric_names: list[str], num_pairs: int, classifier_path: str | None = None) -> dict[str, float]:
         """The domain adaptation metrics (``metrics.domain_adaptation``) with this run's own
         classifiers; any other metric as for a CoGAN run."""
-        from metrics import EvaluationContext, evaluate
-        from metrics.domain_adaptation import DOMAIN_ADAPTATION_METRICS
+        from scogan.metrics import EvaluationContext, evaluate
+        from scogan.metrics.domain_adaptation import DOMAIN_ADAPTATION_METRICS
 
         others = [name for name in metric_names if name not in DOMAIN_ADAPTATION_METRICS]
         if others and self.config.uda_source_only:

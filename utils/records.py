@@ -115,7 +115,7 @@ def _append_lines(path: Path, lines: list[str]) -> None:
 
 def _write_summary(run_dir: Path) -> None:
     """RUN/metrics.json from the records, replaced atomically (never left half-written)."""
-    from utils.run_dir import write_json_atomic
+    from scogan.utils.run_dir import write_json_atomic
 
     write_json_atomic(run_dir / SUMMARY_FILE, latest_metrics(run_dir))
 

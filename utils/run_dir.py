@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from utils.config import Config
+from scogan.utils.config import Config
 
 CONFIG_FILE = "config.json"
 STATUS_FILE = "status.json"
