@@ -126,7 +126,8 @@ def build_generators(
 ) -> CoupledGenerator:
     """k coupled generators of architecture ``arch`` producing ``image_shape`` images."""
     arch = resolve_architecture(arch, image_shape)
-    return CoupledGenerator(GENERATORS.get(arch)(image_shape, options), num_domains, shared_layers, noise_dim)
+    return CoupledGenerator(GENERATORS.get(arch)(image_shape, options), num_domains, shared_layers, noise_dim,
+                            arch=arch)
 
 
 def build_discriminators(
@@ -136,4 +137,4 @@ def build_discriminators(
     """One discriminator per image shape, coupled through their last ``shared_layers`` blocks."""
     arch = resolve_architecture(arch, tuple(image_shapes[0]))
     architecture = DISCRIMINATORS.get(arch)(tuple(image_shapes[0]), options)
-    return CoupledDiscriminator(architecture, len(image_shapes), shared_layers, image_shapes)
+    return CoupledDiscriminator(architecture, len(image_shapes), shared_layers, image_shapes, arch=arch)

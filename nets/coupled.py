@@ -76,10 +76,11 @@ class CoupledGenerator:
 
     def __init__(
         self, architecture: Architecture, num_domains: int, shared_layers: int | None,
-        noise_dim: int, name: str = "generator",
+        noise_dim: int, name: str = "generator", arch: str | None = None,
     ) -> None:
         if num_domains < 1:
             raise ValueError(f"need at least one domain, got {num_domains}")
+        self.arch = arch  # the registered architecture name, when built by name
         self.num_domains = num_domains
         self.shared_layers = resolve_shared(architecture, shared_layers, "generator")
         self.num_blocks = len(architecture.blocks)
@@ -139,9 +140,11 @@ class CoupledDiscriminator:
     def __init__(
         self, architecture: Architecture, num_domains: int, shared_layers: int | None,
         image_shapes: Sequence[tuple[int, int, int]], name: str = "discriminator",
+        arch: str | None = None,
     ) -> None:
         if len(image_shapes) != num_domains:
             raise ValueError(f"{num_domains} domains but {len(image_shapes)} image shapes")
+        self.arch = arch  # the registered architecture name, when built by name
         self.num_domains = num_domains
         self.shared_layers = resolve_shared(architecture, shared_layers, "discriminator")
         n = len(architecture.blocks)

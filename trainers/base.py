@@ -6,10 +6,11 @@ split of loss and loop). ``training_data`` (what each step reads) and ``save_sam
 may be overridden: the classifier trainer reads labelled batches and draws no samples.
 Everything a run produces sits in its directory:
 
-    config.json        the immutable configuration
+    config.json        the immutable configuration, as typed
+    resolved_config.json  what ran: every auto/default resolved, versions, commit (utils.resolved)
     checkpoints/       tf.train.CheckpointManager (periodic and final); --resume continues
     samples/           sample grids (fixed z), step_XXXXXX.png and final.png
-    logs/              TensorBoard events: every loss term, sample grids, the config
+    logs/              TensorBoard events: every loss term, sample grids, the config (typed and resolved)
     losses.csv/.png    the logged losses and their plot
     *.keras            exported networks
     metrics.jsonl      evaluation records (--mode evaluate), summarised in metrics.json
@@ -36,6 +37,7 @@ from scogan.trainers.progress import progress_fields
 from scogan.utils.config import Config
 from scogan.utils.images import pair_grid, save_image
 from scogan.utils.plots import plot_losses
+from scogan.utils.resolved import write_resolved_config
 from scogan.utils.run_dir import write_status
 from scogan.utils.signals import EXIT_CODES, StopRequests, Terminated
 
@@ -222,6 +224,7 @@ class Trainer(abc.ABC):
         config = self.config
         step_fn = tf.function(self._checked_step)
         writer = tf.summary.create_file_writer(str(self.run_dir / "logs"))
+        write_resolved_config(self, writer, start)  # what runs, rewritten by each start and resume
         if start == 0:
             with writer.as_default(step=0):
                 tf.summary.text("config", f"```\n{config.to_json()}\n```")

@@ -63,7 +63,7 @@ class ClassifierTrainer(Trainer):
         if train_domains[self.train_indices[0]].labels is None:
             raise ConfigurationError(f"domain 1 of {task.name!r} has no labels; use --classifier_domains all")
         self.train_domains = [train_domains[i] for i in self.train_indices]
-        options = NetOptions(width=config.width, weight_init=config.weight_init)
+        self.options = options = NetOptions(width=config.width, weight_init=config.weight_init)
         self.model: keras.Model = build_classifier(task.image_shapes[0], task.num_classes, task.multi_label, options)
         self.optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2)
         self.optimizer.build(self.model.trainable_variables)

@@ -62,14 +62,15 @@ class GANTrainer(Trainer):
         config, task = self.config, self.task
         self.loss = get_loss(config.loss)
         self.penalty = get_discriminator_penalty(config.penalty)
-        options = self.net_options()
+        # The options the networks were built with (utils.resolved records them).
+        self.g_options = options = self.net_options()
+        self.d_options = self.discriminator_options()
         self.generator: CoupledGenerator = build_generators(
             config.g_arch, task.image_shapes[0], task.num_domains, self.generator_shared_layers(),
             config.noise_dim, options,
         )
         self.discriminator: CoupledDiscriminator = build_discriminators(
-            config.d_arch, task.image_shapes, self.discriminator_shared_layers(),
-            self.discriminator_options(),
+            config.d_arch, task.image_shapes, self.discriminator_shared_layers(), self.d_options,
         )
         if len(set(task.image_shapes)) != 1:
             raise ValueError(f"all domains must have the same image shape, got {task.image_shapes}")
