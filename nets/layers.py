@@ -13,7 +13,12 @@ from dataclasses import dataclass
 import keras
 
 Block = Callable[[str], Sequence[keras.layers.Layer]]
-"""Creates the layers of one network block; the argument is a unique name prefix."""
+"""Creates the layers of one network block; the argument is a unique name prefix.
+
+The items are applied in order, each to the previous one's output. An item may also be
+a composite of standard layers (``nets.resnet.ResidualBlock``: callable, with
+``trainable_variables``) that wires a non-sequential graph; no item is a custom layer
+class, so exported models load with plain Keras."""
 
 WEIGHT_INITS = ("normal", "xavier", "he")
 NORMS = ("batch", "layer", "none")

@@ -21,35 +21,41 @@ from scogan.nets.coupled import Architecture
 from scogan.nets.layers import NetOptions, conv, dense, upconv
 
 
-@keras.saving.register_keras_serializable(package="cogan")
-class ResidualBlock(keras.layers.Layer):
-    """x + BN(Conv3x3(ReLU(BN(Conv3x3(x))))), same number of channels in and out."""
+class ResidualBlock:
+    """x + BN(Conv3x3(ReLU(BN(Conv3x3(x))))), same number of channels in and out.
 
-    def __init__(self, filters: int, kernel_initializer="glorot_uniform", **kwargs) -> None:
-        super().__init__(**kwargs)
+    Not a custom layer: calling the block wires standard Keras layers (Conv2D,
+    BatchNormalization, ReLU, Add) into the functional graph, so every exported model
+    loads with plain ``keras.models.load_model``, without this project on the path. The
+    layers are created once, in the constructor; calling the same block again (a shared
+    block, one call per domain) reuses them, so sharing stays sharing by object identity.
+    """
+
+    def __init__(self, filters: int, kernel_initializer="glorot_uniform", name: str = "residual") -> None:
         self.filters = filters
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.name = name
         make = lambda i: keras.layers.Conv2D(  # noqa: E731
-            filters, 3, padding="same", kernel_initializer=self.kernel_initializer, name=f"conv{i}")
+            filters, 3, padding="same", kernel_initializer=keras.initializers.get(kernel_initializer),
+            name=f"{name}_conv{i}")
         self.conv1, self.conv2 = make(1), make(2)
-        self.norm1 = keras.layers.BatchNormalization(name="bn1")
-        self.norm2 = keras.layers.BatchNormalization(name="bn2")
+        self.norm1 = keras.layers.BatchNormalization(name=f"{name}_bn1")
+        self.norm2 = keras.layers.BatchNormalization(name=f"{name}_bn2")
+        self.relu = keras.layers.ReLU(name=f"{name}_relu")
+        self.add = keras.layers.Add(name=f"{name}_add")
 
-    def build(self, input_shape) -> None:
-        if input_shape[-1] != self.filters:
-            raise ValueError(f"{self.name}: {input_shape[-1]} input channels, expected {self.filters}")
-        self.conv1.build(input_shape)
-        self.norm1.build(input_shape)
-        self.conv2.build(input_shape)
-        self.norm2.build(input_shape)
+    @property
+    def layers(self) -> list[keras.layers.Layer]:
+        return [self.conv1, self.norm1, self.relu, self.conv2, self.norm2, self.add]
 
-    def call(self, x, training=None):
-        h = keras.ops.relu(self.norm1(self.conv1(x), training=training))
-        return x + self.norm2(self.conv2(h), training=training)
+    @property
+    def trainable_variables(self) -> list:
+        return [v for layer in self.layers for v in layer.trainable_variables]
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+    def __call__(self, x, training=None):
+        if x.shape[-1] != self.filters:
+            raise ValueError(f"{self.name}: {x.shape[-1]} input channels, expected {self.filters}")
+        h = self.relu(self.norm1(self.conv1(x), training=training))
+        return self.add([x, self.norm2(self.conv2(h), training=training)])
 
 
 def resnet_generator(image_shape: tuple[int, int, int], options: NetOptions) -> Architecture:

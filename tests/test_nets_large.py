@@ -105,6 +105,28 @@ def test_resnet_generator_shape_upsampling_and_residual_identity():
     for conv in (block.conv1, block.conv2):
         conv.kernel.assign(tf.zeros_like(conv.kernel))
     np.testing.assert_allclose(block(x, training=False), x, atol=1e-6)  # zero branch: identity
+    with pytest.raises(ValueError, match="3 input channels, expected 4"):
+        block(tf.zeros((1, 5, 5, 3)))
+
+
+def test_resnet_generator_is_built_from_standard_layers_with_a_shared_trunk():
+    """No custom layer class (the exports load with plain Keras); the residual trunk's
+    layers exist once, in both domains' models; each block has 2 (3x3 conv + BN) of 256 * width."""
+    options = NetOptions(width=0.0625)
+    g = build_generators("resnet", (32, 32, 1), 2, None, 100, options)
+    assert {type(layer).__module__.split(".")[0] for layer in g.model.layers} == {"keras"}
+    one, two = ({id(layer) for layer in m.layers} for m in g.domain_models)
+    residual = [layer for layer in g.model.layers if "_residual_" in layer.name]
+    assert len(residual) == 6 * 6 and {id(layer) for layer in residual} <= one & two
+    assert sum(isinstance(layer, tf.keras.layers.Add) for layer in residual) == 6
+    blocks = [b for block in g.shared_blocks for b in block if isinstance(b, ResidualBlock)]
+    c = options.channels(256)
+    assert len(blocks) == 6 and all(
+        sum(int(np.prod(v.shape)) for v in b.trainable_variables) == 2 * (9 * c * c + c) + 2 * 2 * c for b in blocks)
+    assert sum(sum(int(np.prod(v.shape)) for v in layer.weights) for layer in residual) == \
+        6 * (2 * (9 * c * c + c) + 2 * 4 * c)
+    z = tf.random.uniform((2, 100), -1, 1)
+    np.testing.assert_allclose(g.model(z)[0], g.domain_models[0](z), atol=1e-6)
 
 
 def test_auto_picks_the_face_nets_by_image_size():
