@@ -131,15 +131,20 @@ def _outputs(path: Path) -> list[np.ndarray]:
     return [saved[f"arr_{i}"] for i in range(len(saved.files))]
 
 
-@pytest.mark.parametrize("name", list(RUNS))
-def test_every_export_loads_with_plain_keras_and_matches(name, exported):
-    run, written, expected, inputs, loaded = exported[name]
-    assert written == EXPECTED[name] == set(expected)
+def test_every_export_loads_with_plain_keras_and_matches(exported):
+    # One test over every run, not one per run: the module fixture would otherwise be built
+    # again on each pytest-xdist worker (about 50 s each).
+    for name in RUNS:
+        _check_run(name, *exported[name])
+
+
+def _check_run(name, run, written, expected, inputs, loaded):
+    assert written == EXPECTED[name] == set(expected), name
     for file in written:
         got, want = loaded[file], expected[file]
-        assert [g.shape for g in got] == [w.shape for w in want], file
+        assert [g.shape for g in got] == [w.shape for w in want], (name, file)
         for g, w in zip(got, want):
-            assert np.all(np.isfinite(w)) and np.allclose(g, w, atol=1e-5), file
+            assert np.all(np.isfinite(w)) and np.allclose(g, w, atol=1e-5), (name, file)
     if name.startswith("cogan"):  # generators.keras: z (N, noise_dim) -> [images (N, H, W, C) in [-1, 1]] * 2
         config = json.loads((run / "config.json").read_text())
         images = expected["generators.keras"]
