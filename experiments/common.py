@@ -27,7 +27,7 @@ CPU_DIGITS = dict(width=0.25, d_width=0.25, batch_size=32, iterations=1000, loss
 FULL_FACES = dict(width=1.0, batch_size=64, image_size=128)
 # Faces at CPU scale also upsample by resize-then-convolve and drop D's normalisation
 # (measured at width 0.125: transposed convolutions stayed on a checkerboard, and BatchNorm
-# in D left colour blobs after 600 iterations; README, Sample grids).
+# in D left colour blobs after 600 iterations; docs/datasets.md, Sample grids).
 CPU_FACES = dict(width=0.125, batch_size=16, image_size=64, iterations=600, upsample="resize", disc_norm="none")
 
 # Generated pairs per metric at full scale, as the thesis measured (Sec. 5.1: 30,000, "the

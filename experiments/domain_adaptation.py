@@ -36,7 +36,7 @@ COMMON = dict(gan_type="uda", g_arch="digit", d_arch="digit", loss="ce", penalty
 FULL = dict(width=1.0, batch_size=64, iterations=10000)
 # The CPU scale keeps the framework's short-run learning rate 5e-4: with it (seed 0, MNIST->USPS
 # paper sample) the adapted target classifier reached 0.686 at 600 iterations against the
-# source-only 0.661 (tests/test_uda.py, README).
+# source-only 0.661 (tests/test_uda.py, docs/results/uda_study.md).
 CPU = dict(width=0.125, batch_size=32, iterations=2000, lr_d=5e-4, lr_g=5e-4)
 
 # (task, protocol): the published CoGAN target accuracy.

@@ -110,7 +110,7 @@ def check_image_size(size: int, g_arch: str | None = None, d_arch: str | None = 
 
 # Discriminators that are small at the thesis width (digit: 20, 50 and 500 units), so a
 # CPU run can afford them at full size next to a scaled-down generator; on mnist2edge that
-# is what makes a short run couple its pairs (README, "Measured pixel agreement").
+# is what makes a short run couple its pairs (docs/results/pixel_agreement.md).
 SMALL_DISCRIMINATORS = frozenset({"digit", "rotate"})
 
 

@@ -57,8 +57,8 @@ def test_unknown_keys_in_a_saved_config_are_an_error():
         Config.from_dict({"learning_rate": 1.0})
 
 
-def test_readme_documents_every_option_as_the_parser_does():
-    """README's options tables are generated (tools/options_table.py --write); they must not drift."""
+def test_docs_document_every_option_as_the_parser_does():
+    """docs/usage.md's options tables are generated (tools/options_table.py --write); they must not drift."""
     import importlib.util
     from pathlib import Path
 
@@ -66,5 +66,5 @@ def test_readme_documents_every_option_as_the_parser_does():
     spec = importlib.util.spec_from_file_location("options_table", root / "tools" / "options_table.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    block = tool.readme_block((root / "README.md").read_text())
-    assert block == tool.options_markdown(), "README options are stale: run python tools/options_table.py --write"
+    block = tool.options_block((root / "docs" / "usage.md").read_text())
+    assert block == tool.options_markdown(), "docs/usage.md options are stale: run python tools/options_table.py --write"

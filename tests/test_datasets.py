@@ -159,7 +159,7 @@ def test_pruning_threshold_is_strictly_above_40_percent(tmp_path):
 def test_celeba_real_subset_split_by_attribute(shared_datasets):
     task = load_task("celeba", DataOptions(str(shared_datasets), "raw", image_size=64, attribute="Smiling"))
     assert [d.name for d in task.domains] == ["not_Smiling", "Smiling"]
-    assert [len(d) for d in task.domains] == [318, 261]  # README: 261 of 579 smile
+    assert [len(d) for d in task.domains] == [318, 261]  # docs/datasets.md: 261 of 579 smile
     assert task.test_domains is None  # list_eval_partition.txt is not staged
     assert_batches(task, 64, 3)
     glasses = load_task("celeba", DataOptions(str(shared_datasets), "raw", image_size=64, attribute="Eyeglasses"))

@@ -258,7 +258,7 @@ def test_coupling_flags_need_scogan(tmp_path, capsys):
 def test_scogan_with_every_term_runs_resumes_and_evaluates(tmp_path, classifier_path):
     # Tiny discriminator and encoder too (--d_width): with them at the digit default (1.0),
     # two identical uninterrupted runs with FR, CC and PL already differ by up to 3e-4
-    # after four iterations, even with op determinism (cause not found; see README), so
+    # after four iterations, even with op determinism (cause not found; see docs/usage.md), so
     # bit-identical weights could not show that resume works.
     args = ["--gan_type", "scogan", "--data_source", "bundled", "--width", "0.0625", "--d_width", "0.0625",
             "--batch_size", "8",

@@ -1,4 +1,4 @@
-"""Short CPU runs, one per dataset family, whose final sample grids illustrate the README.
+"""Short CPU runs, one per dataset family, whose final sample grids illustrate docs/datasets.md.
 
     python tools/make_sample_grids.py --data_dir DATA [--runs_dir runs/grids] [NAME ...]
 

@@ -1,10 +1,10 @@
-"""Prints the README's "Command-line options" tables from the argparse parser.
+"""Prints the "Command-line options" tables of docs/usage.md from the argparse parser.
 
     python tools/options_table.py            # print the markdown
-    python tools/options_table.py --write    # replace the block between the markers in README.md
+    python tools/options_table.py --write    # replace the block between the markers in docs/usage.md
 
-The README block sits between ``<!-- options:begin -->`` and ``<!-- options:end -->``;
-``tests/test_config.py`` fails when it differs from what this prints, so the README
+The block sits between ``<!-- options:begin -->`` and ``<!-- options:end -->``;
+``tests/test_config.py`` fails when it differs from what this prints, so the docs
 cannot drift from ``python main.py --help``.
 """
 
@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 from scogan.utils.config import build_parser  # noqa: E402
 
 BEGIN, END = "<!-- options:begin -->", "<!-- options:end -->"
+OPTIONS_DOC = ROOT / "docs" / "usage.md"
 
 
 def _default(action: argparse.Action) -> str:
@@ -50,10 +51,11 @@ def options_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def readme_block(readme: str) -> str:
-    if BEGIN not in readme or END not in readme:
-        raise ValueError(f"README.md has no {BEGIN} ... {END} block")
-    return readme.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+def options_block(text: str) -> str:
+    """The markdown between the markers of ``text`` (the contents of OPTIONS_DOC)."""
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{OPTIONS_DOC.relative_to(ROOT)} has no {BEGIN} ... {END} block")
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
 
 
 def main() -> None:
@@ -61,9 +63,10 @@ def main() -> None:
     if "--write" not in sys.argv[1:]:
         print(table, end="")
         return
-    path = ROOT / "README.md"
-    readme = path.read_text()
-    head, rest = readme.split(BEGIN, 1)
+    path = OPTIONS_DOC
+    text = path.read_text()
+    options_block(text)  # both markers must be there
+    head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     path.write_text(f"{head}{BEGIN}\n{table}{END}{tail}")
     print(f"updated {path}")
