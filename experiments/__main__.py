@@ -11,6 +11,12 @@ pair class agreement and the semantic loss) is trained once, at seed 0, in
 RUNS/<scale>/<preset>, and serves every seed. A finished run (its preset.json written) is
 never redone, an interrupted one is resumed, a diverged one is recorded as such: a study
 stopped at any point continues where it stopped when the same command is run again.
+
+A study can span sessions and machines: with ``--runs_dir results`` its runs live in
+the repository, where ``results/.gitignore`` keeps only the small files a table is built
+from (configuration, status, preset.json, metrics, losses, the final grid, the
+instrument classifiers' ``classifier.keras``). Committed, finished runs are never redone
+on another clone; a run whose checkpoints did not travel is trained again from the start.
 """
 
 from __future__ import annotations
@@ -65,6 +71,12 @@ def run_preset(preset: Preset, scale: str, runs_dir: Path, extra: list[str], num
     status = read_status(run_dir)
     if status is not None and status.get("state") == "diverged":
         code = 3  # diverged before: recorded as such, not retrained on every call
+    elif (run_dir / "config.json").exists() and not any((run_dir / "checkpoints").glob("ckpt-*.index")):
+        # Started but its checkpoints are gone (a study kept in git keeps no checkpoint,
+        # see results/.gitignore): nothing to resume from, so it trains again from the start.
+        print(f"{preset.name}: {run_dir} has no checkpoint left; training it again", file=sys.stderr)
+        shutil.rmtree(run_dir)
+        code = main.main([*arguments, "--dir", str(run_dir), *extra])
     elif (run_dir / "config.json").exists():
         code = main.main(["--dir", str(run_dir), "--resume", *extra])
     else:

@@ -229,3 +229,56 @@ def test_seed_lists_are_checked():
     for bad in ("a", "1,1", "-1", ""):
         with pytest.raises(Exception, match="seeds|integers"):
             seed_list(bad)
+
+
+def test_a_started_run_resumes_from_its_checkpoint_and_one_without_checkpoints_starts_again(tmp_path, monkeypatch):
+    from scogan import main
+    from scogan.experiments.__main__ import run_preset
+
+    calls = []
+
+    def fake(argv):
+        calls.append(argv)
+        run = Path(argv[argv.index("--dir") + 1])
+        if "--mode" in argv:
+            append_evaluation(run, {"pixel_agreement": 0.9}, iteration=1, checkpoint="ckpt-1", num_pairs=10)
+        else:
+            run.mkdir(parents=True, exist_ok=True)
+            (run / "config.json").write_text("{}")
+        return 0
+
+    monkeypatch.setattr(main, "main", fake)
+    preset = PRESETS.get("table5_1/cogan")
+    run = tmp_path / "cpu" / "table5_1" / "cogan" / "seed0"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    (run / "checkpoints" / "ckpt-500.index").write_text("")
+    assert run_preset(preset, "cpu", tmp_path, [], seed=0) == run
+    assert "--resume" in calls[0]
+
+    calls.clear()  # as a study committed to git arrives on another clone: no checkpoints, a stale file
+    other = tmp_path / "cpu" / "table5_1" / "cogan" / "seed1"
+    other.mkdir(parents=True)
+    (other / "config.json").write_text("{}")
+    (other / "losses.csv").write_text("step\n1\n")
+    assert run_preset(preset, "cpu", tmp_path, [], seed=1) == other
+    assert "--resume" not in calls[0] and "--seed" in calls[0]
+    assert not (other / "losses.csv").exists() and (other / "preset.json").exists()
+
+
+def test_a_study_kept_in_git_keeps_only_the_small_files_tables_read():
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    run = "results/cpu/table5_2/sl/seed0"
+    kept = [f"{run}/{name}" for name in ("config.json", "resolved_config.json", "status.json", "preset.json",
+                                         "metrics.jsonl", "metrics.json", "losses.csv", "samples/final.png")]
+    kept.append("results/cpu/table5_2/classifier/classifier.keras")
+    dropped = [f"{run}/{name}" for name in ("checkpoints/ckpt-1.index", "logs/events.out", "generators.keras",
+                                            "generator1.keras", "samples/step_000100.png", ".lock")]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *kept, *dropped], cwd=root,
+                             capture_output=True, text=True).stdout.split()
+    assert sorted(ignored) == sorted(dropped)
