@@ -274,13 +274,25 @@ def translate(config: Config, given: set[str]) -> None:
           f"max {result.mse.max():.4f}: {out}/translation.png, {out}/errors.csv")
 
 
+def applicable(config: Config, given: set[str]) -> bool:
+    """Report the typed options that do not apply (``utils.applicability``) on stderr, one
+    line per reason; False when any of them is refused (an error, exit 2)."""
+    from scogan.utils.applicability import ERROR, check_applicability, describe
+
+    issues = check_applicability(config, given)
+    for line in describe(issues):
+        print(line, file=sys.stderr)
+    return not any(issue.action == ERROR for issue in issues)
+
+
 INFERENCE_MODES = {"sample": sample, "interpolate": interpolate, "translate": translate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status: 0 done, 2 a usage or input error (one
-    line on stderr, never a traceback), 1 a checkpoint that cannot be read or written, 3
-    training diverged, 130 / 143 interrupted by SIGINT / SIGTERM."""
+    line on stderr per problem, never a traceback; typed options that cannot apply are
+    refused before anything is created, ``utils.applicability``), 1 a checkpoint that
+    cannot be read or written, 3 training diverged, 130 / 143 interrupted by SIGINT / SIGTERM."""
     from scogan.utils.signals import EXIT_CODES, Terminated
 
     try:
@@ -296,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     config, given = parse_config(argv)
+    if not applicable(config, given):
+        return 2
     from scogan.data.sources import DataError
     from scogan.inference.errors import InferenceError
     from scogan.metrics.errors import MetricError

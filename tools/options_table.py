@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scogan.utils.cli_help import default_text, help_text  # noqa: E402
 from scogan.utils.config import build_parser  # noqa: E402
 
 BEGIN, END = "<!-- options:begin -->", "<!-- options:end -->"
@@ -24,11 +25,15 @@ OPTIONS_DOC = ROOT / "docs" / "usage.md"
 
 
 def _default(action: argparse.Action) -> str:
+    """`value`, then the gan types' own defaults (``default_text``); — for None (the meaning says)."""
     if isinstance(action, argparse._StoreTrueAction):
         return "flag"
-    if action.default is None:
+    text = default_text(action)
+    if text is None:
         return "—"
-    return f"`{action.default}`"
+    if action.default is None:
+        return f"— ({text})"
+    return f"`{action.default}`{text[len(str(action.default)):]}"
 
 
 def options_markdown() -> str:
@@ -43,7 +48,7 @@ def options_markdown() -> str:
                   "|---|---|---|"]
         for action in actions:
             names = ", ".join(f"`{name}`" for name in action.option_strings)
-            meaning = action.help.replace("|", "\\|")
+            meaning = help_text(action).replace("|", "\\|")
             if action.choices:
                 meaning += f" Choices: {', '.join(map(str, action.choices))}."
             lines.append(f"| {names} | {_default(action)} | {meaning} |")

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scogan.utils.cli_help import EXAMPLES, HelpFormatter
+
 DATA_DIR_ENV = "COGAN_DATA_DIR"
 
 
@@ -28,10 +30,13 @@ class ConfigurationError(ValueError):
 
 def _opt(default: Any, help: str, *, choices: Sequence[str] | None = None,
          aliases: Sequence[str] = (), group: str = "training", type: Any = None,
-         nargs: str | None = None) -> Any:
+         nargs: str | None = None, registry: str | None = None, metavar: str | None = None) -> Any:
+    """A Config field and its option. ``registry`` ("module:NAME") is the registry of the
+    option's valid names; ``{names}`` in ``help`` stands for them (filled in by ``help_text``,
+    which imports the registry only when help is shown)."""
     return field(default=default, metadata={
         "help": help, "choices": choices, "aliases": tuple(aliases), "group": group, "type": type,
-        "nargs": nargs,
+        "nargs": nargs, "registry": registry, "metavar": metavar,
     })
 
 
@@ -59,7 +64,10 @@ class Config:
                         "saved configuration (only --iterations may be raised).", group="run")
     seed: int = _opt(0, "Random seed for weights, noise, data order and dropout.", group="run")
     # -- data --------------------------------------------------------------------------------
-    cogan_data: str = _opt("mnist2edge", "Two-domain task (see data.TASKS).", group="data")
+    cogan_data: str = _opt("mnist2edge", "The task: the image domains learnt jointly (two for most "
+                           "tasks, three for mnist2edge2negative, one folder each for folders; "
+                           "--gan_type gan learns one of them). Valid names: {names}.", group="data",
+                           registry="scogan.data:TASKS")
     data_dir: str | None = _opt(None, f"Folder holding the raw official files (e.g. "
                                 f"DATA_DIR/mnist/train-images-idx3-ubyte.gz) and/or prepared "
                                 f"tfds datasets. Default: ${DATA_DIR_ENV}.", group="data")
@@ -75,22 +83,26 @@ class Config:
                                   "digits, 128 for CelebA and CycleGAN pairs).", group="data",
                                   type=int)
     attribute: str = _opt("Smiling", "CelebA attribute splitting the two domains (without, "
-                          "with).", group="data")
-    domain_dirs: tuple[str, ...] | None = _opt(None, "With --cogan_data folders: one folder of "
-                                               "images per domain (k >= 2).", group="data",
-                                               nargs="+")
+                          "with).", group="data", metavar="NAME")
+    domain_dirs: tuple[str, ...] | None = _opt(None, "With --cogan_data folders (required there): "
+                                               "one folder of images per domain (k >= 2).",
+                                               group="data", nargs="+")
     background_dir: str | None = _opt(None, "Folder of colour photos whose random crops are "
                                       "blended with digits to make MNIST-M (default: "
                                       "DATA_DIR/celeba/img_align_celeba).", group="data")
     # -- objective ---------------------------------------------------------------------------
-    loss: str = _opt("ce", "Adversarial loss: ce (non-saturating), minimax, wgan.", group="objective")
-    penalty: str = _opt("none", "Discriminator penalty: none, wgan-gp, clip.",
-                        aliases=("--disc_penalty",), group="objective")
-    gen_penalty: str = _opt("none", "Generator penalty: none, or feature (SCoGAN's feature "
-                            "regulariser: the sum over K = --shared_layers blocks (default 3), "
-                            "counted after the projection of z, of the mean squared difference "
-                            "of the generators' outputs).",
-                            group="objective")
+    loss: str = _opt("ce", "Adversarial loss: ce (non-saturating cross-entropy), minimax (the "
+                     "saturating original), wgan (Wasserstein; give the critic --penalty wgan-gp or "
+                     "clip). Valid names: {names}.", group="objective", registry="scogan.losses:LOSSES")
+    penalty: str = _opt("none", "Discriminator penalty: none, wgan-gp (gradient penalty weighted by "
+                        "--penalty_weight_d) or clip (weights clipped to +-(--clip)). Valid names: "
+                        "{names}.", aliases=("--disc_penalty",), group="objective",
+                        registry="scogan.penalties:DISCRIMINATOR_PENALTIES")
+    gen_penalty: str = _opt("none", "--gan_type scogan: generator penalty, none or feature (the "
+                            "feature regulariser: the sum over K = --shared_layers blocks (default "
+                            "3), counted after the projection of z, of the mean squared difference "
+                            "of the generators' outputs). Valid names: {names}.",
+                            group="objective", registry="scogan.penalties:GENERATOR_PENALTIES")
     penalty_weight_d: float = _opt(10.0, "Weight of the discriminator penalty (WGAN-GP lambda).",
                                    group="objective")
     penalty_weight_g: float = _opt(10.0, "Weight of the generator penalty (thesis alpha_FR).",
@@ -112,18 +124,19 @@ class Config:
     optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
     # 5e-4, not DCGAN's 2e-4: measured on the default run (mnist2edge, 1,000 iterations at
     # width 0.25), 5e-4 gave pixel agreement 0.904 vs 0.880 shuffled, 2e-4 0.870 vs 0.862.
-    lr_d: float = _opt(5e-4, "Discriminator learning rate (5e-4 suits the short CPU-sized "
-                       "default run; the CoGAN/DCGAN setting 2e-4 is the default of --gan_type "
-                       "scogan and of the presets; with --gan_type classifier: the "
-                       "classifier's, default 0.001).")
-    lr_g: float = _opt(5e-4, "Generator learning rate (as --lr_d: 2e-4 for --gan_type scogan).")
-    b1: float = _opt(0.5, "Adam beta_1 (DCGAN: 0.5; WGAN-GP: 0.0; --gan_type classifier: 0.9).")
-    b2: float = _opt(0.999, "Adam beta_2 (DCGAN: 0.999; WGAN-GP: 0.9).")
+    lr_d: float = _opt(5e-4, "Discriminator learning rate; with --gan_type classifier the "
+                       "classifier's. The default suits the short CPU-sized default run; the "
+                       "presets use the CoGAN/DCGAN 2e-4.")
+    lr_g: float = _opt(5e-4, "Generator learning rate (and the SCoGAN cycle encoder's).")
+    b1: float = _opt(0.5, "Adam's beta_1 (DCGAN: 0.5; WGAN-GP: 0.0), and the momentum of sgd (so "
+                     "--optim_* sgd has momentum 0.5 unless --b1 0); rmsprop has neither.")
+    b2: float = _opt(0.999, "Adam's beta_2 (DCGAN: 0.999; WGAN-GP: 0.9); sgd and rmsprop have none.")
     # -- networks ----------------------------------------------------------------------------
-    g_arch: str = _opt("auto", "Generator architecture (see nets.GENERATORS); auto picks the "
-                       "thesis net for the image size (digit for 32x32).", group="networks")
-    d_arch: str = _opt("auto", "Discriminator architecture (see nets.DISCRIMINATORS); auto as "
-                       "--g_arch.", group="networks")
+    g_arch: str = _opt("auto", "Generator architecture: auto (the thesis net for the image size: "
+                       "digit for 32x32, faces for 64 to 256) or one of {names}.", group="networks",
+                       registry="scogan.nets:GENERATORS")
+    d_arch: str = _opt("auto", "Discriminator architecture: auto (as --g_arch) or one of {names}.",
+                       group="networks", registry="scogan.nets:DISCRIMINATORS")
     shared_layers: int | None = _opt(None, "Generator blocks shared between domains, counted "
                                      "from the input (default: the architecture's, all but the "
                                      "last for digit). With --gan_type scogan nothing is shared "
@@ -132,13 +145,13 @@ class Config:
                                      "thesis).", group="networks", type=int)
     d_shared_layers: int | None = _opt(None, "Discriminator blocks shared, counted from the "
                                        "output (default: the architecture's, the last 3 for "
-                                       "digit; with --gan_type scogan 0, as the thesis' SCoGAN, "
-                                       "which shares nothing).", group="networks", type=int)
+                                       "digit; the thesis' SCoGAN shares nothing).",
+                                       group="networks", type=int)
     # 0.125 with a full-width digit D (--d_width): measured on the default run (mnist2edge,
     # 1,000 iterations), pixel agreement 0.921 vs 0.881 shuffled in 4 min 46 s; width 0.25
     # with D at 0.25 too gave 0.904 vs 0.881, and 0.25 with a full D took 7 minutes.
     width: float = _opt(0.125, "Channel multiplier of every layer (the discriminators: see "
-                        "--d_width): 1.0 is the thesis size; the default 0.125 is CPU-sized.",
+                        "--d_width): 1.0 is the thesis size; the default is CPU-sized.",
                         group="networks")
     d_width: float | None = _opt(None, "Channel multiplier of the discriminators only. Default: "
                                  "1.0 (or --width if larger) for the digit and rotate "
@@ -163,8 +176,9 @@ class Config:
     semantic_loss: bool = _opt(False, "SCoGAN: add the semantic loss (a pretrained classifier "
                                "must classify both images of a pair alike).", group="scogan")
     semantic_weight: float = _opt(10.0, "Weight of the semantic loss.", group="scogan")
-    classifier_path: str | None = _opt(None, "Pretrained classifier (.keras) for the semantic loss "
-                                       "and pair class agreement; with --gan_type classifier, "
+    classifier_path: str | None = _opt(None, "Pretrained classifier (.keras) for the semantic loss, "
+                                       "mnist2svhn_pruned and pair class agreement (default: none; "
+                                       "--mode evaluate: the run's); with --gan_type classifier, "
                                        "where to save it (default RUN/classifier.keras).",
                                        group="scogan")
     classifier_domains: str = _opt("all", "With --gan_type classifier: train on domain 1 only "
@@ -189,9 +203,9 @@ class Config:
     style_weight: float = _opt(1e-3, "Weight of the perceptual style term (thesis beta; its "
                                "1e-11 was for a differently scaled VGG19).", group="scogan")
     content_layers: str = _opt("block4_conv2", "Comma-separated VGG16 layers for the content "
-                               "term.", group="scogan")
+                               "term.", group="scogan", metavar="LAYERS")
     style_layers: str = _opt("block1_conv1,block2_conv1,block3_conv1", "Comma-separated VGG16 "
-                             "layers for the style term.", group="scogan")
+                             "layers for the style term.", group="scogan", metavar="LAYERS")
     # -- unsupervised domain adaptation (--gan_type uda) ---------------------------------------
     uda_protocol: str = _opt("paper", "--gan_type uda training images: paper (the CoGAN paper's "
                              "protocol: a random 2,000 MNIST and 1,800 USPS images, see "
@@ -233,12 +247,15 @@ class Config:
                               "stops as diverged.", group="outputs")
     log_every: int = _opt(10, "Log losses to TensorBoard and losses.csv every this many "
                           "iterations.", group="outputs")
-    metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate "
-                        "(see metrics.METRICS).", group="evaluation")
+    metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate; a "
+                        "classifier run's default is classifier_accuracy, a uda run's "
+                        "target_accuracy,source_accuracy. Valid names: {names}.", group="evaluation",
+                        registry="scogan.metrics:METRICS", metavar="NAMES")
     num_pairs: int = _opt(10000, "Generated pairs (latent vectors) per metric.", group="evaluation")
     # -- using a trained run (inference/) -----------------------------------------------------
     out: str | None = _opt(None, "Output folder of --mode sample, interpolate and translate "
-                           "(created; an existing non-empty folder is refused).", group="inference")
+                           "(required there; created; an existing non-empty folder is refused).",
+                           group="inference")
     num: int = _opt(64, "--mode sample: tuples of images to generate (one z each).",
                     group="inference")
     walks: int = _opt(8, "--mode interpolate: latent walks, each between two random z.",
@@ -248,7 +265,8 @@ class Config:
     interpolation: str = _opt("linear", "--mode interpolate: linear, or slerp (spherical; "
                               "only for runs with --noise_type normal, whose z lie near a "
                               "sphere).", choices=("linear", "slerp"), group="inference")
-    inputs: tuple[str, ...] | None = _opt(None, "--mode translate: real images of --from_domain: "
+    inputs: tuple[str, ...] | None = _opt(None, "--mode translate (required there): real images of "
+                                          "--from_domain: "
                                           "PNG/JPEG/BMP/GIF files and/or .npz files of uint8 "
                                           "images (N, H, W[, C]).", group="inference", nargs="+")
     from_domain: int = _opt(1, "--mode translate: the domain of --inputs (1-based); the others "
@@ -360,25 +378,38 @@ def field_types() -> dict[str, Any]:
     return {f.name: _boolean if f.type == "bool" else _field_type(f) for f in dataclasses.fields(Config)}
 
 
+def _metavar(f: dataclasses.Field) -> str | None:
+    """Short placeholders keep help on the option's line: N, X, NAME, PATH (choices: listed)."""
+    if f.metadata["choices"]:
+        return None
+    if f.metadata["metavar"]:
+        return f.metadata["metavar"]
+    if f.metadata["registry"]:
+        return "NAME"
+    return {int: "N", float: "X"}.get(_field_type(f), "PATH")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of every Config field, grouped, with help and defaults."""
     parser = argparse.ArgumentParser(
         prog="main.py",
-        description="Train and evaluate GANs, coupled GANs (CoGAN) and soft-coupled GANs "
-        "(SCoGAN) that learn joint distributions of image domains from unpaired data.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        usage="%(prog)s [--mode MODE] [--gan_type TYPE] [--dir RUN] [OPTION ...]",
+        description="Train and evaluate GANs, coupled GANs (CoGAN) and soft-coupled GANs (SCoGAN)\n"
+        "that learn joint distributions of image domains from unpaired data.",
+        epilog=EXAMPLES, formatter_class=HelpFormatter,
     )
     groups = {key: parser.add_argument_group(title) for key, title in _GROUP_TITLES.items()}
     for f in dataclasses.fields(Config):
         group = groups[f.metadata["group"]]
         names = [f"--{f.name}", *f.metadata["aliases"]]
         if f.type == "bool":
-            group.add_argument(*names, dest=f.name, action="store_true", help=f.metadata["help"])
-            continue
-        group.add_argument(
-            *names, dest=f.name, type=_field_type(f), default=f.default, nargs=f.metadata["nargs"],
-            choices=f.metadata["choices"], help=f.metadata["help"],
-        )
+            action = group.add_argument(*names, dest=f.name, action="store_true", help=f.metadata["help"])
+        else:
+            action = group.add_argument(
+                *names, dest=f.name, type=_field_type(f), default=f.default, nargs=f.metadata["nargs"],
+                choices=f.metadata["choices"], help=f.metadata["help"], metavar=_metavar(f),
+            )
+        action.registry = f.metadata["registry"]
     return parser
 
 
