@@ -3,12 +3,14 @@
     python main.py                                   # CoGAN on mnist2edge, CPU-sized
     python main.py --cogan_data horse2zebra --loss wgan --penalty wgan-gp --data_dir DATA
     python main.py --mode evaluate --dir runs/RUN    # appends to RUN/metrics.jsonl
+    python main.py --mode evaluate --dir runs/RUN --checkpoints all   # every kept checkpoint
     python main.py --gan_type classifier --cogan_data mnist2mnistm --data_dir DATA  # Table B.1
     python main.py --mode sample --dir runs/RUN --num 100 --out samples/       # inference/
     python main.py --mode interpolate --dir runs/RUN --out walks/
     python main.py --mode translate --dir runs/RUN --inputs digit.png --out translated/
 
-``python main.py --help`` documents every option.
+``python main.py --help`` documents every option. Messages go through the ``scogan`` logger
+(``utils.log``: ``--quiet``, ``--verbose``); the results of a mode are printed on stdout.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from scogan.utils.config import Config, ConfigurationError, parse_config  # noqa: E402
+from scogan.utils.config import Config, ConfigurationError, checkpoint_selection, parse_config  # noqa: E402
+from scogan.utils.log import LOGGER, configure_logging, route_warnings, verbosity_of, warnings_once  # noqa: E402
 
 
 class UsageError(Exception):
@@ -86,7 +89,7 @@ def train(config: Config, given: set[str]) -> None:
             raise UsageError("--resume needs --dir RUN")
         run_dir = Path(config.dir)
         saved = load_run_config(run_dir)
-        changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source"}
+        changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source", *CONSOLE}
                          if getattr(config, k) != getattr(saved, k))
         if changed:
             raise UsageError(f"--resume continues the saved configuration; these options differ from "
@@ -96,13 +99,14 @@ def train(config: Config, given: set[str]) -> None:
             iterations=config.iterations if "iterations" in given else saved.iterations,
             data_dir=config.data_dir or saved.data_dir,
             data_source=config.data_source if "data_source" in given else saved.data_source,
+            **{k: getattr(config, k) for k in CONSOLE},
         )
         with RunLock(run_dir):
             task = load_task_for(config)
             check_same_data(run_dir, task)
             trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)
             step = trainer.restore(required=True)
-            print(f"Resuming {run_dir} from {Path(trainer.restored_checkpoint).name} (step {step})")
+            LOGGER.info("Resuming %s from %s (step %d)", run_dir, Path(trainer.restored_checkpoint).name, step)
             write_config(run_dir, config)
             _run(trainer, config, run_dir)
         return
@@ -123,11 +127,15 @@ def train(config: Config, given: set[str]) -> None:
         lock.release()
 
 
+# Options of the console only: a resume may change them, they are not the run's.
+CONSOLE = ("quiet", "verbose")
+
+
 def _run(trainer, config: Config, run_dir: Path) -> None:
-    print(f"Run directory: {run_dir}  (tensorboard --logdir {run_dir}/logs)")
+    LOGGER.info("Run directory: %s  (tensorboard --logdir %s/logs)", run_dir, run_dir)
     trainer.train()
     outputs = "" if config.gan_type == "classifier" else f"samples in {run_dir}/samples, "
-    print(f"Done: {outputs}checkpoints in {run_dir}/checkpoints")
+    LOGGER.info("Done: %scheckpoints in %s/checkpoints", outputs, run_dir)
 
 
 def data_record(task) -> dict:
@@ -182,13 +190,20 @@ def evaluate(config: Config, given: set[str]) -> dict[str, float]:
 
 
 def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
-    """Score the run's latest checkpoint with ``--metrics``; the values are appended to
-    RUN/metrics.jsonl (with iteration, checkpoint and ``--num_pairs``) and summarised in
-    RUN/metrics.json. A run marked diverged, or generators that output NaN/Inf, are refused."""
-    from scogan.metrics import NonFiniteOutputError
+    """Score the run's checkpoints chosen by ``--checkpoints`` (default the latest) with
+    ``--metrics`` (default: the run's own, see ``metrics.metric_names``), oldest first. Each
+    checkpoint's values are appended to RUN/metrics.jsonl (with iteration, checkpoint and
+    ``--num_pairs``), summarised in RUN/metrics.json, logged to TensorBoard as ``eval/<key>``
+    at the checkpoint's iteration, and every record is drawn in
+    RUN/plots/metrics_vs_iteration.png. A run marked diverged, or generators that output
+    NaN/Inf, are refused. Returns the values of the newest checkpoint scored."""
+    from scogan.metrics import METRICS, NonFiniteOutputError, metric_names
     from scogan.trainers import TRAINERS
-    from scogan.utils.records import RECORDS_FILE, SUMMARY_FILE, append_evaluation
+    from scogan.trainers.checkpoints import CheckpointError
+    from scogan.utils.plots import METRICS_PLOT, plot_metrics
+    from scogan.utils.records import RECORDS_FILE, SUMMARY_FILE, append_evaluation, read_records
     from scogan.utils.run_dir import load_run_config, read_status
+    from scogan.utils.summaries import evaluation_writer, write_evaluation
 
     if not config.dir:
         raise UsageError("--mode evaluate needs --dir RUN")
@@ -201,35 +216,82 @@ def _evaluate(config: Config, given: set[str]) -> dict[str, float]:
     # Where the data lives may differ on the evaluating machine; each given option replaces
     # only its own saved value.
     saved = saved.replace(**{k: getattr(config, k) for k in ("data_dir", "data_source") if k in given})
-    names = [m.strip() for m in config.metrics.split(",") if m.strip()]
-    if saved.gan_type == "classifier" and "metrics" not in given:
-        names = ["classifier_accuracy"]  # a classifier run has no generators to score
-    if saved.gan_type == "uda" and "metrics" not in given:
-        names = ["target_accuracy", "source_accuracy"]  # what an adaptation run is for
+    if "metrics" in given:
+        names = metric_names(config.metrics, saved.gan_type, named=True)
+    else:  # the run's own --metrics, as it declared them to TensorBoard's HParams
+        names = metric_names(saved.metrics, saved.gan_type, named=saved.metrics != Config().metrics)
     if not names:
         raise UsageError("--metrics is empty; name at least one metric (e.g. --metrics pixel_agreement)")
-    from scogan.metrics import METRICS
-
     for name in names:
         METRICS.get(name)
+    chosen, skip_unreadable = _chosen_checkpoints(Path(config.dir), config.checkpoints)  # before any data is read
     task = load_task_for(saved)
     trainer = TRAINERS.get(saved.gan_type)(saved, task, config.dir)
-    step = trainer.restore(required=True)
-    restored = getattr(trainer, "restored_checkpoint", None) or trainer.manager.latest_checkpoint
-    checkpoint = Path(restored).name if restored else None
     # --classifier_path here replaces the run's for the classifier metrics only.
     override = config.classifier_path if "classifier_path" in given else None
+    writer = evaluation_writer(config.dir)
+    results: dict[str, float] = {}
+    scored = 0
     try:
-        results = trainer.evaluate(names, config.num_pairs, classifier_path=override)
-    except NonFiniteOutputError as error:
-        raise NonFiniteOutputError(f"{checkpoint} (iteration {step}): {error}; nothing recorded") from None
-    append_evaluation(config.dir, results, iteration=step, checkpoint=checkpoint, num_pairs=config.num_pairs)
-    width = max(len(k) for k in results)
-    print(f"{'metric':<{width}}  value   ({checkpoint}, iteration {step}, {config.num_pairs} pairs)")
-    for key, value in sorted(results.items()):
-        print(f"{key:<{width}}  {value:.4f}")
-    print(f"(appended to {config.dir}/{RECORDS_FILE}; latest per metric in {config.dir}/{SUMMARY_FILE})")
+        for prefix in chosen:
+            if prefix is None:  # latest: the newest readable one, as --resume takes
+                step = trainer.restore(required=True)
+                restored = getattr(trainer, "restored_checkpoint", None) or trainer.manager.latest_checkpoint
+            else:
+                try:
+                    step, restored = trainer.restore_checkpoint(prefix), prefix
+                except CheckpointError as error:
+                    if not skip_unreadable:
+                        raise
+                    LOGGER.warning("skipped %s", error)
+                    continue
+            checkpoint = Path(restored).name if restored else None
+            LOGGER.debug("scoring %s (iteration %d) with %s", checkpoint, step, ", ".join(names))
+            try:
+                results = trainer.evaluate(names, config.num_pairs, classifier_path=override)
+            except NonFiniteOutputError as error:
+                kept = f" (the {scored} checkpoint(s) before it were recorded)" if scored else ""
+                raise NonFiniteOutputError(f"{checkpoint} (iteration {step}): {error}; nothing recorded"
+                                           f"{kept}") from None
+            append_evaluation(config.dir, results, iteration=step, checkpoint=checkpoint, num_pairs=config.num_pairs)
+            write_evaluation(writer, results, step)
+            scored += 1
+            width = max(len(k) for k in results)
+            print(f"{'metric':<{width}}  value   ({checkpoint}, iteration {step}, {config.num_pairs} pairs)")
+            for key, value in sorted(results.items()):
+                print(f"{key:<{width}}  {value:.4f}")
+    finally:
+        writer.close()
+    if not scored:
+        raise CheckpointError(f"no readable checkpoint in {Path(config.dir) / 'checkpoints'}: nothing evaluated")
+    plot_metrics(read_records(config.dir), Path(config.dir) / METRICS_PLOT)
+    LOGGER.info("(appended to %s/%s; latest per metric in %s/%s; TensorBoard eval/<metric>; plot %s/%s)",
+                config.dir, RECORDS_FILE, config.dir, SUMMARY_FILE, config.dir, METRICS_PLOT)
     return results
+
+
+def _chosen_checkpoints(run_dir: Path, text: str) -> tuple[list[str | None], bool]:
+    """The checkpoint prefixes ``--checkpoints`` names, oldest first (``[None]`` for latest),
+    and whether one that cannot be read is skipped (with a warning; ``all``) rather than an
+    error (a listed one). A listed number that is not kept is a UsageError naming the kept ones."""
+    from scogan.trainers.checkpoints import CheckpointError, checkpoints_in
+
+    selection = checkpoint_selection(text)
+    if selection == "latest":
+        return [None], False
+    directory = run_dir / "checkpoints"
+    kept = sorted(checkpoints_in(directory))
+    if not kept:
+        raise CheckpointError(f"no checkpoint in {directory}: nothing to evaluate")
+    if selection == "all":
+        return [prefix for _, prefix in kept], True
+    steps = {step: prefix for step, prefix in kept}
+    unknown = [number for number in selection if number not in steps]
+    if unknown:
+        names = ", ".join(f"ckpt-{n}" for n in unknown)
+        raise UsageError(f"--checkpoints {text}: no {names} in {directory}; the kept checkpoints are "
+                         f"{', '.join(f'ckpt-{n}' for n in steps)} (or pass --checkpoints all or latest)")
+    return [steps[number] for number in selection], False
 
 
 def sample(config: Config, given: set[str]) -> None:
@@ -295,19 +357,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     cannot be read or written, 3 training diverged, 130 / 143 interrupted by SIGINT / SIGTERM."""
     from scogan.utils.signals import EXIT_CODES, Terminated
 
+    configure_logging()  # until the options are parsed
     try:
-        return _main(argv)
+        with warnings_once():
+            return _main(argv)
     except (KeyboardInterrupt, Terminated) as error:
         # Outside the training loop (which checkpoints and explains itself), or a second Ctrl-C.
         signum = signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT
-        print(f"\ninterrupted by {signal.Signals(signum).name}; a run whose training had started "
-              "continues from its newest readable checkpoint with: python main.py --resume --dir RUN",
-              file=sys.stderr)
+        LOGGER.error("\ninterrupted by %s; a run whose training had started continues from its newest "
+                     "readable checkpoint with: python main.py --resume --dir RUN", signal.Signals(signum).name,
+                     extra={"prefix": ""})
         return EXIT_CODES[signum]
 
 
 def _main(argv: Sequence[str] | None) -> int:
     config, given = parse_config(argv)
+    configure_logging(verbosity_of(config.quiet, config.verbose))
     if not applicable(config, given):
         return 2
     from scogan.data.sources import DataError
@@ -328,13 +393,13 @@ def _main(argv: Sequence[str] | None) -> int:
             train(config, given)
     except (UsageError, ConfigurationError, UnknownNameError, DataError, RunDirectoryError,
             MetricError, LPIPSWeightsUnavailable, InferenceError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        LOGGER.error("%s", error)
         return 2
     except CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
+        LOGGER.error("%s", error)
         return 1
     except TrainingStopped as error:
-        print(f"\n{error}", file=sys.stderr)
+        LOGGER.error("\n%s", error, extra={"prefix": ""})
         return error.exit_code
     return 0
 
@@ -344,6 +409,7 @@ def cli() -> int:
     from scogan.utils.signals import terminate_as_exception
 
     terminate_as_exception()  # SIGTERM before or after the training loop: a message and exit 143
+    route_warnings()  # warnings as "warning: ..." lines of the scogan logger, each once
     return main()
 
 

@@ -9,7 +9,6 @@ images otherwise; the reconstruction error in ``errors.csv`` tells which case an
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from scogan.inference.inputs import load_inputs
 from scogan.inference.inversion import invert, make_loss
 from scogan.inference.run import TrainedRun, check_positive, domain_keys
 from scogan.utils.images import pair_grid, save_image, to_uint8
+from scogan.utils.log import LOGGER
 
 STRIP_FILE, ERRORS_FILE, TRANSLATION_FILE = "translation.png", "errors.csv", "translation.npz"
 STRIP_COLUMNS = 16  # images per strip; more inputs make more strips, one below the other
@@ -83,8 +83,8 @@ def write_translations(run: TrainedRun, out: Path, inputs: list[str] | None, fro
         raise InferenceError(f"--translate_lr must be positive, got {learning_rate}")
     source = from_domain - 1
     loaded = load_inputs(inputs, run.image_shape, run.domain_names[source])
-    for note in loaded.notes:
-        print(f"note: {note}", file=sys.stderr)
+    for note in loaded.notes:  # inputs changed to fit the run: on stderr, even with --quiet
+        LOGGER.warning("%s", note, extra={"prefix": "note: "})
     loss_fn = make_loss(loss, run.image_shape)
     targets = loaded.images.astype(np.float32) / 127.5 - 1.0
     n = len(targets)
@@ -93,8 +93,7 @@ def write_translations(run: TrainedRun, out: Path, inputs: list[str] | None, fro
 
     def progress(done: int, total: int) -> None:
         if total > 64:
-            print(f"  inverted {done} of {total} (image, start) problems, {time.time() - began:.0f} s",
-                  file=sys.stderr)
+            LOGGER.info("  inverted %d of %d (image, start) problems, %.0f s", done, total, time.time() - began)
 
     found = invert(run.domain_generator(source), targets, starts, loss_fn, optimizer=optimizer, steps=steps,
                    bounds=run.latent_bounds, learning_rate=learning_rate, progress=progress)

@@ -22,8 +22,9 @@ from scogan.metrics.errors import MetricError, NonFiniteOutputError, require_fin
 from scogan.metrics.pixel_agreement import pixel_agreement, pixel_agreement_scores
 from scogan.utils.registry import Registry
 
-__all__ = ["METRICS", "EvaluationContext", "MetricError", "NonFiniteOutputError", "evaluate", "pixel_agreement",
-           "pixel_agreement_scores", "require_finite"]
+__all__ = ["GAN_TYPE_METRICS", "HEADLINE_KEYS", "METRICS", "EvaluationContext", "MetricError", "NonFiniteOutputError",
+           "evaluate", "headline_keys", "metric_names", "pixel_agreement", "pixel_agreement_scores",
+           "require_finite"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,48 @@ def _source_accuracy(context: EvaluationContext, num_pairs: int) -> dict[str, fl
     from scogan.metrics.domain_adaptation import source_accuracy
 
     return source_accuracy(context, num_pairs)
+
+
+# The --metrics of --mode evaluate when neither it nor the run's training command named any.
+GAN_TYPE_METRICS = {"classifier": ("classifier_accuracy",),  # a classifier run has no generators to score
+                    "uda": ("target_accuracy", "source_accuracy")}  # what an adaptation run is for
+
+
+def metric_names(metrics: str, gan_type: str, *, named: bool) -> list[str]:
+    """The metric names of ``--metrics`` (comma-separated), or when it was not ``named`` (left
+    at its default) the defaults of ``gan_type`` (``GAN_TYPE_METRICS``), else ``metrics``."""
+    if not named and gan_type in GAN_TYPE_METRICS:
+        return list(GAN_TYPE_METRICS[gan_type])
+    return [m.strip() for m in metrics.split(",") if m.strip()]
+
+
+def _lpips_keys(k: int) -> list[str]:
+    keys = [f"lpips_gen1_gen{i}" for i in range(2, k + 1)] + [f"lpips_real1_real{i}" for i in range(2, k + 1)]
+    keys += [f"lpips_gen{i}_real{i}" for i in range(1, k + 1)]
+    return keys + (["lpips_gen1_real2", "lpips_gen2_real1"] if k == 2 else [])
+
+
+# The keys each metric always returns for a run of k domains (a metric may add per-domain
+# extras): what a run declares to the TensorBoard HParams dashboard before it is evaluated.
+HEADLINE_KEYS: dict[str, Callable[[int], list[str]]] = {
+    "pixel_agreement": lambda k: ["pixel_agreement", "pixel_agreement_shuffled", "stroke_agreement",
+                                  "stroke_agreement_shuffled"] if k > 1 else [],
+    "lpips": _lpips_keys,
+    "pair_class_agreement": lambda k: ["pair_class_agreement", "pair_class_agreement_shuffled"] if k > 1 else [],
+    "classifier_accuracy": lambda k: ["classifier_accuracy"],
+    "precision_recall": lambda k: [f"{what}/{d}" for d in range(1, k + 1) for what in ("precision", "recall")],
+    "target_accuracy": lambda k: ["target_accuracy"],
+    "source_accuracy": lambda k: ["source_accuracy"],
+}
+
+
+def headline_keys(names: list[str], num_domains: int) -> list[str]:
+    """The result keys the metrics ``names`` return for ``num_domains`` domains, in order
+    (an unknown name adds none: it fails when evaluated, not when declared)."""
+    keys: list[str] = []
+    for name in names:
+        keys += [key for key in HEADLINE_KEYS.get(name, lambda k: [])(num_domains) if key not in keys]
+    return keys
 
 
 def evaluate(context: EvaluationContext, names: list[str], num_pairs: int) -> dict[str, float]:

@@ -165,7 +165,7 @@ def test_an_evaluation_names_what_it_takes():
     (line,) = app.describe(issues)
     assert line.startswith("error: --loss, --iterations do not apply: --mode evaluate uses the run in --dir")
     assert "leave them out (--mode evaluate takes --dir, --data_dir, --data_source, --classifier_path, " \
-           "--metrics, --num_pairs)" in line
+           "--quiet, --verbose, --metrics, --num_pairs, --checkpoints)" in line
 
 
 def test_resume_checks_only_the_mode():

@@ -15,3 +15,37 @@ def test_the_bar_shows_per_domain_losses_and_regularisers_not_weight_decay():
 def test_other_per_domain_keys_keep_their_name():
     assert progress_fields({"cycle/2": 0.5, "class_accuracy": 0.96875}) == {"cycle/2": "0.500",
                                                                             "class_accuracy": "0.969"}
+
+
+def test_the_bar_speed_leaves_out_the_first_tracing_step():
+    import io
+    import time
+
+    from tqdm import tqdm
+
+    from scogan.trainers.progress import restart_clock
+
+    bar = tqdm(total=20, file=io.StringIO(), mininterval=0)
+    time.sleep(0.5)  # the first step: tracing the tf.function
+    restart_clock(bar, 1)
+    assert (bar.n, bar.initial) == (1, 1) and bar.format_dict["elapsed"] < 0.25
+    for _ in range(5):
+        time.sleep(0.01)
+        bar.update(1)
+    rate = bar.format_dict["rate"]
+    assert bar.n == 6 and rate is not None and rate > 20  # ~100 it/s; with the first step in it, < 12
+    bar.close()
+
+
+def test_the_speedometer_counts_from_its_restart():
+    import time
+
+    from scogan.trainers.progress import Speedometer
+
+    speed = Speedometer()
+    assert speed.rate(1) is None  # before the first step ended
+    speed.restart(1)
+    assert speed.rate(1) is None  # no step since
+    time.sleep(0.05)
+    rate = speed.rate(3)
+    assert rate is not None and 5 < rate <= 2 / 0.05

@@ -77,3 +77,14 @@ def test_the_flat_metrics_json_of_an_older_run_is_read_and_kept(tmp_path):
     assert [(r["metric"], r["iteration"], r["checkpoint"]) for r in records] == [
         ("pixel_agreement", 1000, None), ("lpips_gen1_gen2", 1200, "ckpt-1200")]
     assert set(json.loads((tmp_path / SUMMARY_FILE).read_text())) == {"pixel_agreement", "lpips_gen1_gen2"}
+
+
+def test_the_latest_record_is_the_newest_iteration_not_the_last_appended(tmp_path):
+    append_evaluation(tmp_path, {"pixel_agreement": 0.9}, iteration=1000, checkpoint="ckpt-1000", num_pairs=100)
+    append_evaluation(tmp_path, {"pixel_agreement": 0.7}, iteration=500, checkpoint="ckpt-500", num_pairs=100)
+    assert latest_metrics(tmp_path)["pixel_agreement"]["checkpoint"] == "ckpt-1000"
+    assert json.loads((tmp_path / SUMMARY_FILE).read_text())["pixel_agreement"]["value"] == 0.9
+    # the same iteration scored again: the later evaluation counts
+    append_evaluation(tmp_path, {"pixel_agreement": 0.95}, iteration=1000, checkpoint="ckpt-1000", num_pairs=500)
+    assert latest_values(tmp_path) == {"pixel_agreement": 0.95}
+    assert [r["iteration"] for r in read_records(tmp_path)] == [1000, 500, 1000]  # every record kept

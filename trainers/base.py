@@ -10,7 +10,8 @@ Everything a run produces sits in its directory:
     resolved_config.json  what ran: every auto/default resolved, versions, commit (utils.resolved)
     checkpoints/       tf.train.CheckpointManager (periodic and final); --resume continues
     samples/           sample grids (fixed z), step_XXXXXX.png and final.png
-    logs/              TensorBoard events: every loss term, sample grids, the config (typed and resolved)
+    logs/              TensorBoard events: every loss term, learning rates, iterations per second, sample
+                       grids, the config (typed and resolved), HParams, eval/<metric> (utils.summaries)
     losses.csv/.png    the logged losses and their plot
     *.keras            exported networks
     metrics.jsonl      evaluation records (--mode evaluate), summarised in metrics.json
@@ -22,7 +23,6 @@ from __future__ import annotations
 import abc
 import csv
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -33,13 +33,15 @@ from tqdm.auto import tqdm
 
 from scogan.data import Task, training_batches
 from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
-from scogan.trainers.progress import progress_fields
+from scogan.trainers.progress import Speedometer, progress_fields, restart_clock
 from scogan.utils.config import Config
 from scogan.utils.images import pair_grid, save_image
+from scogan.utils.log import LOGGER, progress_enabled
 from scogan.utils.plots import plot_losses
 from scogan.utils.resolved import write_resolved_config
 from scogan.utils.run_dir import write_status
 from scogan.utils.signals import EXIT_CODES, StopRequests, Terminated
+from scogan.utils.summaries import LOGS_DIR, SPEED_TAG, lr_tag, write_experiment, write_hparams
 
 GRID_ROWS, GRID_COLS = 4, 8
 
@@ -171,6 +173,13 @@ class Trainer(abc.ABC):
             return 0
         return int(self.step)
 
+    def restore_checkpoint(self, prefix: str) -> int:
+        """Restore the checkpoint ``prefix`` (``RUN/checkpoints/ckpt-<step>``); returns its step.
+        ``CheckpointError`` when it cannot be read."""
+        self.checkpoints.restore(prefix)
+        self.restored_checkpoint = prefix
+        return int(self.step)
+
     def checkpoint_variables(self) -> list[tf.Variable]:
         """Every variable the checkpoint holds (weights, optimizer slots, step, random state)."""
         found: dict[int, tf.Variable] = {}
@@ -204,7 +213,7 @@ class Trainer(abc.ABC):
         # main.py restores before it rewrites anything in a resumed run; no need to read it twice.
         start = int(self.step) if self.restored_checkpoint else self.restore(required=config.resume)
         if start >= config.iterations:
-            print(f"{self.run_dir}: already trained for {start} iterations")
+            LOGGER.info("%s: already trained for %d iterations", self.run_dir, start)
             write_status(self.run_dir, "finished", start, f"trained for {start} iterations")
             return {}
         write_status(self.run_dir, "training", start, f"training to {config.iterations} iterations")
@@ -226,8 +235,9 @@ class Trainer(abc.ABC):
         # disc_iters, options), so converting their source bought nothing and cost 4-7 s of
         # tracing per run (measured on a 2-iteration run: 26.6 s -> 14.4 s under cProfile).
         step_fn = tf.function(self._checked_step, autograph=False)
-        writer = tf.summary.create_file_writer(str(self.run_dir / "logs"))
-        write_resolved_config(self, writer, start)  # what runs, rewritten by each start and resume
+        writer = tf.summary.create_file_writer(str(self.run_dir / LOGS_DIR))
+        resolved = write_resolved_config(self, writer, start)  # what runs, rewritten by each start and resume
+        hparams = write_hparams(writer, resolved)
         if start == 0:
             with writer.as_default(step=0):
                 tf.summary.text("config", f"```\n{config.to_json()}\n```")
@@ -238,8 +248,11 @@ class Trainer(abc.ABC):
         rollbacks = 0
         began = saved_at = time.time()
         bar = tqdm(total=config.iterations, initial=start, desc=f"{config.gan_type} {config.cogan_data}",
-                   unit="it", dynamic_ncols=True)
+                   unit="it", dynamic_ncols=True, disable=not progress_enabled())
+        speed = Speedometer()
+        traced = False
         batches = iter(self.training_data(start))
+        LOGGER.debug("tracing the training step (the first step of a start takes longer)")
         with StopRequests() as stop:
             while int(self.step) < config.iterations:
                 batch = self._next_batch(batches)
@@ -251,21 +264,30 @@ class Trainer(abc.ABC):
                         rollbacks += 1
                         step = self._roll_back(step, term, value, rollbacks)
                         truncate_log(csv_path, step)
-                        bar.reset(total=config.iterations)
-                        bar.update(step)
+                        restart_clock(bar, step)
+                        speed.restart(step)
                         batches = iter(self.training_data(step))
                         continue
                     self._diverged(step, term, value, bar)
-                bar.update(1)
+                if traced:
+                    bar.update(1)
+                else:  # the first step traced the tf.function: speed and ETA count from its end
+                    traced = True
+                    LOGGER.debug("first step (tracing the tf.function) took %.1f s", time.time() - began)
+                    restart_clock(bar, step)
+                    speed.restart(step)
+                    self._declare_metrics(writer, hparams, list(metrics))
                 if step % config.log_every == 0 or step == config.iterations:
                     last = {k: float(v) for k, v in metrics.items()}
                     self._log(writer, csv_path, step, time.time() - began, last)
+                    self._log_schedule(writer, step, speed.rate(step))
                     bar.set_postfix(progress_fields(last), refresh=False)
                 if config.images_while_training and step % config.images_while_training == 0:
                     self.save_samples(f"step_{step:06d}", writer)
                 due = step % config.checkpoint_every == 0 or time.time() - saved_at >= 60 * config.checkpoint_minutes
                 if due or stop.requested:
                     self.checkpoints.save(step)
+                    LOGGER.debug("checkpoint ckpt-%d written", step)
                     saved_at = time.time()
                 if stop.requested:
                     bar.close()
@@ -335,14 +357,39 @@ class Trainer(abc.ABC):
             optimizer.learning_rate = float(optimizer.learning_rate) * factor
             rates.append(f"{float(optimizer.learning_rate):.3g}")
         restored = int(self.step)
-        tqdm.write(f"warning: {term} is {value} at step {step}; rollback {count} of {self.config.nan_rollbacks}: "
-                   f"restored {Path(self.restored_checkpoint).name}, learning rates now {', '.join(rates)}",
-                   file=sys.stderr)
+        LOGGER.warning("%s is %s at step %d; rollback %d of %d: restored %s, learning rates now %s", term, value,
+                       step, count, self.config.nan_rollbacks, Path(self.restored_checkpoint).name, ", ".join(rates))
         return restored
 
     def optimizers(self) -> list[keras.optimizers.Optimizer]:
         """The optimizers among the checkpointed objects."""
-        return [o for o in self.trackables().values() if isinstance(o, keras.optimizers.Optimizer)]
+        return list(self.named_optimizers().values())
+
+    def named_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        """The optimizers by the name their learning rate is logged under (``lr/<name>``): the
+        checkpoint key without ``_optimizer`` (``d``, ``g``, SCoGAN's encoder ``e``)."""
+        return {key.removesuffix("_optimizer"): o for key, o in self.trackables().items()
+                if isinstance(o, keras.optimizers.Optimizer)}
+
+    def _declare_metrics(self, writer, hparams: dict, training_tags: list[str]) -> None:
+        """The HParams experiment summary: the run's hyperparameters, and as metrics the losses
+        the step logs, the speed and the evaluation keys of the run's ``--metrics``."""
+        from scogan.metrics import headline_keys, metric_names
+
+        config = self.config
+        named = config.metrics != Config().metrics
+        eval_keys = headline_keys(metric_names(config.metrics, config.gan_type, named=named), self.task.num_domains)
+        tags = write_experiment(writer, hparams, [*training_tags, SPEED_TAG], eval_keys)
+        LOGGER.debug("HParams: %d hyperparameters, metrics %s", len(hparams), ", ".join(tags))
+
+    def _log_schedule(self, writer, step: int, iterations_per_second: float | None) -> None:
+        """Each optimizer's learning rate as it applies it now (``lr/<name>``; a rollback lowers
+        it) and the training speed since the last log."""
+        with writer.as_default(step=step):
+            for name, optimizer in self.named_optimizers().items():
+                tf.summary.scalar(lr_tag(name), float(optimizer.learning_rate))
+            if iterations_per_second is not None:
+                tf.summary.scalar(SPEED_TAG, iterations_per_second)
 
     def _next_batch(self, batches):
         try:

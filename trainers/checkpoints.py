@@ -48,14 +48,7 @@ class CheckpointStore:
 
     def on_disk(self) -> list[tuple[int, str]]:
         """(step, prefix) of every checkpoint with an index file here, newest first."""
-        if not self.directory.is_dir():
-            return []
-        found = []
-        for path in self.directory.iterdir():
-            match = _NAME.match(path.name)
-            if match:
-                found.append((int(match.group(1)), str(self.directory / path.name[: -len(".index")])))
-        return sorted(found, reverse=True)
+        return checkpoints_in(self.directory)
 
     def restore_latest(self) -> str | None:
         """Restore the newest readable checkpoint; returns its prefix, or None when there is none.
@@ -80,6 +73,16 @@ class CheckpointStore:
         if problems:
             raise CheckpointError(f"no readable checkpoint in {self.directory}; tried {'; '.join(problems)}")
         return None
+
+    def restore(self, prefix: str) -> None:
+        """Restore the checkpoint ``prefix`` (``.../ckpt-<step>``), leaving the state file as it
+        is; ``CheckpointError`` naming it when it cannot be read."""
+        try:
+            self.checkpoint.restore(prefix).assert_existing_objects_matched()
+        except Exception as error:  # noqa: BLE001 - as restore_latest
+            reason = getattr(error, "message", None) or str(error)
+            raise CheckpointError(f"cannot read checkpoint {Path(prefix).name} in {self.directory}: "
+                                  f"{reason.splitlines()[0][:200]}") from None
 
     def _rewrite_state(self, latest: str, older: list[str]) -> None:
         """Point the state file at ``latest`` and list the checkpoints not newer than it (so the
@@ -112,6 +115,19 @@ class CheckpointStore:
                 f"could not write checkpoint ckpt-{step} in {self.directory}: {reason.splitlines()[0][:200]}"
                 f" (is the disk full?). Earlier checkpoints are intact ({earlier}); free some space and "
                 f"continue with --resume") from None
+
+
+def checkpoints_in(directory: str | Path) -> list[tuple[int, str]]:
+    """(step, prefix) of every checkpoint with an index file in ``directory``, newest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for path in directory.iterdir():
+        match = _NAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), str(directory / path.name[: -len(".index")])))
+    return sorted(found, reverse=True)
 
 
 def _step_of(prefix: str) -> int:

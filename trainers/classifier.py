@@ -72,6 +72,9 @@ class ClassifierTrainer(Trainer):
     def trackables(self) -> dict[str, object]:
         return {"classifier": self.model, "optimizer": self.optimizer, "dropout_seeds": seed_states(self.model)}
 
+    def named_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        return {"classifier": self.optimizer}  # logged as lr/classifier
+
     def training_data(self, start_step: int) -> tf.data.Dataset:
         """Per step, one (images, labels) batch per training domain."""
         config = self.config
@@ -116,8 +119,10 @@ class ClassifierTrainer(Trainer):
 
     def train(self) -> dict[str, float]:
         """Train (or continue) to ``--iterations``, save the classifier, then measure and
-        record its accuracy (printed, and appended to RUN/metrics.jsonl)."""
+        record its accuracy (printed, appended to RUN/metrics.jsonl and logged to TensorBoard
+        as ``eval/<key>`` at its iteration)."""
         from scogan.utils.records import append_evaluation
+        from scogan.utils.summaries import evaluation_writer, write_evaluation
 
         last = super().train()
         if not self.output_path.exists():
@@ -126,6 +131,9 @@ class ClassifierTrainer(Trainer):
         latest = self.manager.latest_checkpoint
         append_evaluation(self.run_dir, results, iteration=int(self.step),
                           checkpoint=Path(latest).name if latest else None, num_pairs=0)
+        writer = evaluation_writer(self.run_dir)
+        write_evaluation(writer, results, int(self.step))
+        writer.close()
         names = {f"classifier_accuracy/{d}": f"{domain.name} ({len(domain)} images)"
                  for d, domain in enumerate(self.evaluation_domains, start=1)}
         print(f"Classifier saved to {self.output_path}; accuracy on held-out images:")

@@ -120,6 +120,7 @@ MODES: dict[str, tuple[str, ...]] = {
     # evaluate: replaces the run's classifier of the classifier metrics.
     "classifier_path": ("train", "evaluate"),
     "metrics": ("evaluate",), "num_pairs": ("evaluate",),
+    "checkpoints": ("evaluate",), "quiet": ALL_MODES, "verbose": ALL_MODES,
     "out": RUN_MODES, "num": ("sample",),
     "walks": ("interpolate",), "walk_steps": ("interpolate",), "interpolation": ("interpolate",),
     **{name: ("translate",) for name in ("inputs", "from_domain", "translate_loss", "translate_optimizer",

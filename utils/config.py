@@ -247,11 +247,23 @@ class Config:
                               "stops as diverged.", group="outputs")
     log_every: int = _opt(10, "Log losses to TensorBoard and losses.csv every this many "
                           "iterations.", group="outputs")
-    metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate; a "
+    quiet: bool = _opt(False, "Print warnings and errors only: no progress bar, no progress "
+                       "messages (the results a mode prints, e.g. the --mode evaluate table, "
+                       "still print). Excludes --verbose.", group="outputs")
+    verbose: bool = _opt(False, "Also print debug messages (the first step's tracing time, "
+                         "checkpoints written, the HParams summary, each checkpoint scored). "
+                         "Excludes --quiet.", group="outputs")
+    metrics: str = _opt("pixel_agreement", "Comma-separated metrics for --mode evaluate (there, without it: the metrics the run was trained with); a "
                         "classifier run's default is classifier_accuracy, a uda run's "
                         "target_accuracy,source_accuracy. Valid names: {names}.", group="evaluation",
                         registry="scogan.metrics:METRICS", metavar="NAMES")
     num_pairs: int = _opt(10000, "Generated pairs (latent vectors) per metric.", group="evaluation")
+    checkpoints: str = _opt("latest", "--mode evaluate: the checkpoints to score, oldest first: "
+                            "latest (the newest readable one), all (every kept one), or a "
+                            "comma-separated list of checkpoint numbers, e.g. 500,1000 (ckpt-N holds "
+                            "iteration N; ckpt-1000 is accepted too). Each is recorded at its "
+                            "iteration in metrics.jsonl and TensorBoard (eval/<metric>); an unknown "
+                            "number is an error naming the kept ones.", group="evaluation")
     # -- using a trained run (inference/) -----------------------------------------------------
     out: str | None = _opt(None, "Output folder of --mode sample, interpolate and translate "
                            "(required there; created; an existing non-empty folder is refused).",
@@ -321,6 +333,9 @@ class Config:
             raise ValueError("--gan_domain is 1-based")
         if self.uda_source_only and self.gan_type != "uda":
             raise ValueError(f"--uda_source_only is the baseline of --gan_type uda (got --gan_type {self.gan_type})")
+        if self.quiet and self.verbose:
+            raise ValueError("--quiet and --verbose exclude each other; pass one of them")
+        checkpoint_selection(self.checkpoints)  # a ValueError naming the malformed entry
 
     @property
     def resolved_data_dir(self) -> str | None:
@@ -344,6 +359,22 @@ class Config:
     @classmethod
     def load(cls, path: str | Path) -> Config:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def checkpoint_selection(text: str) -> str | tuple[int, ...]:
+    """``--checkpoints`` parsed: ``"latest"``, ``"all"``, or the checkpoint numbers listed
+    (``"500,ckpt-1000"`` -> (500, 1000)), sorted and without repeats. ValueError if malformed."""
+    value = text.strip()
+    if value in ("latest", "all"):
+        return value
+    numbers = []
+    for part in (p.strip() for p in value.split(",")):
+        digits = part[len("ckpt-"):] if part.startswith("ckpt-") else part
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(f"--checkpoints takes latest, all, or comma-separated checkpoint numbers "
+                             f"(e.g. 500,1000); got {text!r}")
+        numbers.append(int(digits))
+    return tuple(sorted(set(numbers)))
 
 
 _GROUP_TITLES = {

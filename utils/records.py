@@ -9,6 +9,9 @@ so a score keeps the iteration, checkpoint and number of pairs it was measured w
 however often the run is evaluated later. RUN/metrics.json is regenerated after every
 append as a readable summary, ``{metric: {value, iteration, checkpoint, num_pairs, time}}``
 of the latest record of each metric; the JSONL file is the record, the summary a view.
+"Latest" is the record of the newest iteration (the most trained networks), and among
+records of that iteration the last appended: evaluating an older checkpoint after a newer
+one (``--checkpoints``) adds its records without displacing the newer iteration's.
 
 A run evaluated before metrics.jsonl existed has a flat metrics.json
 (``{metric: value, ..., "iteration": N, "num_pairs": M}``); its values are read as
@@ -84,11 +87,22 @@ def read_records(run_dir: str | Path) -> list[dict]:
 
 
 def latest_metrics(run_dir: str | Path) -> dict[str, dict]:
-    """The latest record of each metric: ``{metric: {value, iteration, checkpoint, num_pairs, time}}``."""
+    """The latest record of each metric: ``{metric: {value, iteration, checkpoint, num_pairs, time}}``,
+    the one of the newest iteration, the last appended among those (a record without an
+    iteration counts as older than any with one)."""
     latest: dict[str, dict] = {}
     for record in read_records(run_dir):
-        latest[record["metric"]] = {field: record.get(field) for field in FIELDS}
+        current = latest.get(record["metric"])
+        if current is None or _iteration_rank(record) >= _iteration_rank(current):
+            latest[record["metric"]] = {field: record.get(field) for field in FIELDS}
     return dict(sorted(latest.items()))
+
+
+def _iteration_rank(record: dict) -> float:
+    iteration = record.get("iteration")
+    if isinstance(iteration, bool) or not isinstance(iteration, (int, float)):
+        return -math.inf
+    return float(iteration)
 
 
 def latest_values(run_dir: str | Path) -> dict[str, float]:
