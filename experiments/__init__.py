@@ -58,8 +58,28 @@ class Preset:
         return self.merged(scale).get(name)
 
     def arguments(self, scale: str) -> list[str]:
-        """The main.py arguments of this preset at ``scale`` (``full`` or ``cpu``)."""
-        return to_arguments(self.merged(scale))
+        """The main.py arguments of this preset at ``scale`` (``full`` or ``cpu``): its
+        options less those its run would not read (``used_options``)."""
+        return to_arguments(used_options(self.merged(scale)))
+
+
+def used_options(options: dict[str, object]) -> dict[str, object]:
+    """``options`` without those main.py would warn are unused in their configuration.
+
+    Presets are built from shared settings (``common.DIGITS`` carries WGAN-GP's
+    ``penalty_weight_d``; a DCGAN column switches the penalty off; a source-only
+    adaptation run has no generator for ``noise_dim``): passing such an option would only
+    print a warning on every run. The applicability table (utils.applicability) decides,
+    so a preset and a typed command agree on what is used. Options that are refused
+    (errors) are kept, so a wrong preset still fails loudly.
+    """
+    from scogan.utils import applicability
+    from scogan.utils.config import parse_config
+
+    probe = [*to_arguments(options), "--dir", "RUN"]
+    unused = {issue.option for issue in applicability.check_applicability(*parse_config(probe))
+              if issue.action == applicability.WARNING}
+    return {key: value for key, value in options.items() if key not in unused}
 
 
 def to_arguments(options: dict[str, object]) -> list[str]:

@@ -186,7 +186,8 @@ def test_errors_come_before_warnings_one_line_per_reason():
 
 @pytest.mark.parametrize("scale", ["full", "cpu"])
 def test_every_preset_passes_the_check(scale):
-    """The runner's commands (experiments.__main__.run_preset): train, resume, evaluate."""
+    """The runner's commands (experiments.__main__.run_preset): train, resume, evaluate,
+    with neither an error nor a warning (a preset passes only what its run reads)."""
     from scogan.experiments import ORDER, PRESETS
 
     for name in ORDER:
@@ -198,8 +199,24 @@ def test_every_preset_passes_the_check(scale):
                     ["--mode", "evaluate", "--dir", "RUN", "--metrics", ",".join(preset.metrics),
                      "--num_pairs", "100", "--data_dir", "DATA"]]
         for argv in commands:
-            errors = [i for i in app.check_applicability(*parse_config(argv)) if i.action == app.ERROR]
-            assert not errors, (name, app.describe(errors))
+            issues = app.check_applicability(*parse_config(argv))
+            assert not issues, (name, app.describe(issues))
+
+
+def test_presets_leave_out_options_their_run_does_not_read():
+    """Shared settings carry WGAN-GP's penalty weight; a DCGAN column drops it, a WGAN-GP
+    column keeps it; a source-only adaptation run drops the generator's options; an option
+    that is refused (an error) is kept, so the run still fails loudly."""
+    from scogan.experiments import PRESETS, used_options
+
+    dcgan = PRESETS.get("collapse_scan/sl/dcgan/d1").arguments("cpu")
+    wgangp = PRESETS.get("collapse_scan/sl/wgangp/d1").arguments("cpu")
+    assert "--penalty_weight_d" not in dcgan and ["--penalty", "none"] == dcgan[dcgan.index("--penalty"):][:2]
+    assert wgangp[wgangp.index("--penalty_weight_d") + 1] == "10.0"
+    options = dict(gan_type="uda", uda_source_only=True, noise_dim=64, lr_g=1e-3, lr_d=1e-3)
+    assert used_options(options) == dict(gan_type="uda", uda_source_only=True, lr_d=1e-3)
+    refused = dict(gan_type="classifier", gan_domain=2, loss="wgan")
+    assert used_options(refused) == dict(gan_type="classifier", gan_domain=2)
 
 
 def test_main_refuses_before_creating_the_run(tmp_path, capsys):
