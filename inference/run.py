@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +93,10 @@ def check_positive(values: Iterable[tuple[str, int | float]]) -> None:
 
 
 def check_out_dir(out: str | None, mode: str) -> Path:
-    """``--out`` as a Path: given, not a file, not a non-empty folder (nothing is overwritten)."""
+    """``--out`` as a Path: given, not a file, not a non-empty folder (nothing is overwritten),
+    and writable. Writability is probed by making and removing a temporary folder in the
+    nearest folder that exists (a permission check says nothing for root, nor for a
+    read-only file system); nothing is left behind when a later check fails."""
     if not out:
         raise InferenceError(f"--mode {mode} needs --out DIR, the folder to write to")
     path = Path(out)
@@ -101,6 +106,12 @@ def check_out_dir(out: str | None, mode: str) -> Path:
     if path.is_dir() and any(path.iterdir()):
         raise InferenceError(f"--out {out} already exists and is not empty; choose another folder "
                              "(nothing is overwritten)")
+    existing = next(p for p in (path, *path.absolute().parents) if p.is_dir())
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".scogan-probe-", dir=existing))
+    except OSError as error:
+        raise InferenceError(f"--out {out} cannot be written: {existing} is not writable "
+                             f"({error.strerror or error})") from None
     return path
 
 

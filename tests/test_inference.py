@@ -329,6 +329,7 @@ def test_a_run_in_use_is_refused(runs, tmp_path, capsys):
     (["--mode", "translate", "--dir", "RUN", "--out", "OUT"], "--mode translate needs --inputs"),
     (["--mode", "sample", "--dir", "RUN", "--out", "FULL"], "already exists and is not empty"),
     (["--mode", "sample", "--dir", "RUN", "--out", "FILE"], "is a file, not a folder"),
+    (["--mode", "sample", "--dir", "RUN", "--out", "READONLY"], "cannot be written: /proc/1 is not writable"),
     (["--mode", "sample", "--dir", "RUN", "--out", "OUT", "--num", "0"], "--num must be at least 1"),
     (["--mode", "interpolate", "--dir", "RUN", "--out", "OUT", "--walk_steps", "0"], "--walk_steps must be at least 1"),
     (["--mode", "translate", "--dir", "RUN", "--out", "OUT", "--inputs", "x.png", "--restarts", "0"],
@@ -339,7 +340,8 @@ def test_missing_or_bad_options_are_explained(runs, tmp_path, capsys, argv, need
     (tmp_path / "FULL" / "keep.txt").write_text("precious")
     (tmp_path / "FILE").write_text("")
     places = {"RUN": str(runs["cogan"]), "OUT": str(tmp_path / "OUT"), "FULL": str(tmp_path / "FULL"),
-              "FILE": str(tmp_path / "FILE" / "sub")}
+              "FILE": str(tmp_path / "FILE" / "sub"),
+              "READONLY": "/proc/1/samples/out"}  # not writable even by root
     fails_with(capsys, [places.get(a, a) for a in argv], needle)
     assert (tmp_path / "FULL" / "keep.txt").read_text() == "precious" and not (tmp_path / "OUT").exists()
 
