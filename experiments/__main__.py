@@ -22,6 +22,7 @@ on another clone; a run whose checkpoints did not travel is trained again from t
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -260,10 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     listing = sub.add_parser("list", help="list presets (of one table)")
     listing.add_argument("table", nargs="?", help=f"one of {', '.join(TABLES)}")
     runner = sub.add_parser("run", help="train then evaluate presets (a table name runs all its presets)")
-    runner.add_argument("presets", nargs="+")
+    runner.add_argument("presets", nargs="+",
+                        help="preset or table names; shell-style patterns (quoted) match preset names, "
+                        'e.g. "sweep/*/g?d3"')
     tabler = sub.add_parser("table", help="markdown table of finished runs")
     tabler.add_argument("table", choices=sorted(TABLES))
-    for p in (runner, tabler):
+    plotter = sub.add_parser("plot", help="the sharing sweep as the CoGAN paper's Figure 3, with error bars")
+    plotter.add_argument("table", choices=["cogan_sweep"])
+    plotter.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    for p in (runner, tabler, plotter):
         p.add_argument("--scale", choices=("cpu", "full"), default="cpu")
         p.add_argument("--runs_dir", default="runs/experiments")
     tabler.add_argument("--samples_to", type=Path, default=None,
@@ -289,10 +295,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "table":
         print(markdown_table(args.table, args.scale, runs_dir, args.samples_to, args.link_from, args.seeds))
         return 0
+    if args.command == "plot":
+        from scogan.experiments.plots import plot_sweep
+
+        try:
+            print(plot_sweep(args.table, args.scale, runs_dir, args.out))
+        except ValueError as error:
+            parser.error(str(error))
+        return 0
     extra = ["--data_dir", args.data_dir] if args.data_dir else []
-    names = []
-    for name in args.presets:
-        names += [p.name for p in presets_of(name)] if name in TABLES else [name]
+    try:
+        names = preset_names(args.presets)
+    except ValueError as error:
+        parser.error(str(error))
     jobs = [(name, seed) for name in names for seed in (args.seeds or [None])]
     for number, (name, seed) in enumerate(jobs, start=1):
         preset = PRESETS.get(name)
@@ -300,6 +315,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{number}/{len(jobs)}] {name}{at}", file=sys.stderr, flush=True)
         run_preset(preset, args.scale, runs_dir, extra, args.num_pairs, seed)
     return 0
+
+
+def preset_names(selection: list[str]) -> list[str]:
+    """Preset names, in registration order within each entry: a table name gives its
+    presets, a shell-style pattern (``*``, ``?``, ``[``) the presets it matches, any other
+    entry a preset by name. A pattern matching nothing raises ValueError."""
+    names: list[str] = []
+    for entry in selection:
+        if entry in TABLES:
+            names += [p.name for p in presets_of(entry)]
+        elif any(c in entry for c in "*?["):
+            matched = [n for n in ORDER if fnmatch.fnmatchcase(n, entry)]
+            if not matched:
+                raise ValueError(f"no preset matches {entry!r}; list them with: python -m scogan.experiments list")
+            names += matched
+        else:
+            names.append(entry)
+    return names
 
 
 def seed_list(text: str) -> list[int]:

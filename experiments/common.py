@@ -39,6 +39,13 @@ PAIRS_50K = {"full": 50000}
 PAIRS_CYCLEGAN = {"horse2zebra": {"full": 1000}, "apple2orange": {"full": 995}}
 PAIRS_COGAN_PAPER = {"full": 10000}
 
+# Precision and recall (Kynkaenniemi et al. 2019, k = 3) per domain, on VGG16 features: recall
+# near 0 is what a collapsed generator looks like (experiments.__main__.collapse_check).
+PRECISION_RECALL_ROWS = [
+    ("Precision, G1 (VGG16)", "precision/1"), ("Recall, G1 (VGG16)", "recall/1"),
+    ("Precision, G2 (VGG16)", "precision/2"), ("Recall, G2 (VGG16)", "recall/2"),
+]
+
 LPIPS_ROWS = [
     ("Gen. domain 1 vs Gen. domain 2", "lpips_gen1_gen2"),
     ("Gen. domain 1 vs Real domain 1", "lpips_gen1_real1"),

@@ -7,13 +7,15 @@ from scogan.experiments.common import (
     FULL_DIGITS,
     LPIPS_ROWS,
     PAIRS_TABLE5_1,
+    PRECISION_RECALL_ROWS,
     scogan,
 )
 
 TABLE = "table5_1"
 register_table(TABLE, "Thesis Table 5.1: LPIPS distances on MNIST2edge", LPIPS_ROWS + [
     ("Pixel agreement", "pixel_agreement"), ("Pixel agreement, shuffled pairs", "pixel_agreement_shuffled"),
-    ("Stroke agreement", "stroke_agreement"), ("Stroke agreement, shuffled pairs", "stroke_agreement_shuffled")],
+    ("Stroke agreement", "stroke_agreement"), ("Stroke agreement, shuffled pairs", "stroke_agreement_shuffled"),
+    *PRECISION_RECALL_ROWS],
     note="Baseline real MNIST vs real edge in the thesis: 0.1627 (30,000 pairs).")
 
 PUBLISHED = {
@@ -37,7 +39,7 @@ for column, coupling in COUPLING.items():
         name=f"{TABLE}/{column}", table=TABLE, column=column.upper() if column != "cogan" else "CoGAN",
         options=dict(cogan_data="mnist2edge", **DIGITS, **coupling, iterations=20000),
         full=FULL_DIGITS, cpu=CPU_DIGITS,
-        metrics=("lpips", "pixel_agreement"),
+        metrics=("lpips", "pixel_agreement", "precision_recall"),
         published=dict(lpips_gen1_gen2=g1g2, lpips_gen1_real1=g1r1, lpips_gen2_real2=g2r2,
                        lpips_real1_real2=0.1627),
         classifier=f"{TABLE}/classifier" if column == "sl" else None,

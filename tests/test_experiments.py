@@ -282,3 +282,46 @@ def test_a_study_kept_in_git_keeps_only_the_small_files_tables_read():
     ignored = subprocess.run(["git", "check-ignore", "--no-index", *kept, *dropped], cwd=root,
                              capture_output=True, text=True).stdout.split()
     assert sorted(ignored) == sorted(dropped)
+
+
+def test_patterns_select_presets_in_registration_order():
+    from scogan.experiments.__main__ import preset_names
+
+    assert preset_names(["sweep/mnist2edge/g?d3"]) == [f"sweep/mnist2edge/g{k}d3" for k in range(1, 6)]
+    assert preset_names(["table5_1/cogan", "table5_2_usps"])[:2] == ["table5_1/cogan", "table5_2_usps/cogan"]
+    with pytest.raises(ValueError, match="no preset matches 'sweep/\\*/g9\\*'"):
+        preset_names(["sweep/*/g9*"])
+
+
+def test_table_5_2_runs_again_on_real_usps_with_its_own_classifier_and_no_thesis_numbers(tmp_path):
+    for scale in ("cpu", "full"):
+        config, _ = parse_config([*PRESETS.get("table5_2_usps/slfr").arguments(scale), "--dir", "x"])
+        assert config.cogan_data == "mnist2usps" and config.semantic_loss and config.gen_penalty == "feature"
+        assert PRESETS.get("table5_2_usps/slfr").classifier == "table5_2_usps/classifier"
+        classifier, _ = parse_config([*PRESETS.get("table5_2_usps/classifier").arguments(scale), "--dir", "x"])
+        assert (classifier.cogan_data, classifier.classifier_domains) == ("mnist2usps", "all")
+    assert [p.column for p in presets_of("table5_2_usps")] == ["CoGAN", "FR", "SL", "SLFR", "SLCC", "FRCC", "PL"]
+    assert "thesis:" not in markdown_table("table5_2_usps", "cpu", tmp_path)
+    for name in ("table5_1/fr", "table5_2/fr", "table5_2_usps/pl"):  # recall beside every study table
+        assert "precision_recall" in PRESETS.get(name).metrics
+
+
+def test_the_sharing_sweep_plots_mean_and_sd_per_curve(tmp_path):
+    from scogan.experiments.__main__ import main as experiments_main
+    from scogan.experiments.plots import plot_sweep, sweep_points
+
+    with pytest.raises(ValueError, match="no finished run of cogan_sweep"):
+        plot_sweep("cogan_sweep", "cpu", tmp_path, tmp_path / "none.png")
+    for seed, value in ((0, 0.80), (1, 0.90)):
+        _seed_run(tmp_path, "sweep/mnist2edge/g1d3", seed, {"pixel_agreement": value,
+                                                             "pixel_agreement_shuffled": 0.5})
+    _seed_run(tmp_path, "sweep/mnist2edge/g4d3", 0, {"pixel_agreement": 0.95})
+    _seed_run(tmp_path, "sweep/mnist2negative/g2d0", 0, {"pixel_agreement": 0.7})
+    points = sweep_points("cogan_sweep", "cpu", tmp_path)
+    assert points == {("mnist2edge", 3): [(1, [0.80, 0.90], [0.5, 0.5]), (4, [0.95], [])],
+                      ("mnist2negative", 0): [(2, [0.7], [])]}
+    out = tmp_path / "figs" / "sweep.png"
+    assert experiments_main(["plot", "cogan_sweep", "--runs_dir", str(tmp_path), "--out", str(out)]) == 0
+    from PIL import Image
+
+    assert Image.open(out).size[0] == 1000  # two panels of 5 inches at 100 dpi
