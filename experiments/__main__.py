@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from scogan.experiments import ORDER, PRESETS, TABLES, Preset, presets_of
@@ -162,8 +163,51 @@ def collapse_check(values: dict[str, list[float]]) -> str:
     return "ok" if measured else "—"
 
 
+@dataclass
+class Collected:
+    """What the finished runs of some presets hold, by preset name: each metric's values over
+    seeds, the iterations they come from, training seconds, diverged and finished seeds, and
+    the lowest seed's run directory that has a sample grid."""
+
+    values: dict[str, dict[str, list[float]]]
+    iterations: dict[str, set[int]]
+    seconds: dict[str, list[float]]
+    diverged: dict[str, list[str]]
+    finished: dict[str, list[int | None]]
+    grids: dict[str, Path | None]
+
+
+def collect(presets: list[Preset], scale: str, runs_dir: Path, keys: list[str] | None = None,
+            seeds: list[int] | None = None) -> Collected:
+    """The records of ``presets``' runs at ``scale`` (``seeds``, default every seed found);
+    ``keys``: the metrics whose iterations are reported (default all)."""
+    found = Collected({}, {}, {}, {}, {}, {})
+    for p in presets:
+        runs = seed_runs(runs_dir, scale, p, seeds)
+        found.values[p.name], found.iterations[p.name], found.seconds[p.name] = {}, set(), []
+        found.diverged[p.name], found.finished[p.name], found.grids[p.name] = [], [], None
+        for seed, directory in runs.items():
+            info = json.loads((directory / "preset.json").read_text()) if (directory / "preset.json").exists() else {}
+            if info.get("diverged"):
+                which = f"seed {seed} " if seed is not None else ""
+                found.diverged[p.name].append(f"{which}at step {info['diverged'].get('step')}")
+                continue
+            latest = latest_metrics(directory)
+            for key, record in latest.items():
+                found.values[p.name].setdefault(key, []).append(record["value"])
+            found.iterations[p.name] |= {latest[k]["iteration"] for k in (keys or latest)
+                                         if k in latest and latest[k].get("iteration") is not None}
+            if info:
+                found.seconds[p.name].append(info["train_seconds"])
+            if latest:
+                found.finished[p.name].append(seed)
+            if found.grids[p.name] is None and (directory / "samples" / "final.png").exists():
+                found.grids[p.name] = directory  # runs are in seed order
+    return found
+
+
 def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | None = None,
-                   link_from: Path = Path("."), seeds: list[int] | None = None) -> str:
+                   link_from: Path = Path("."), seeds: list[int] | None = None, match: str | None = None) -> str:
     """The table laid out like the thesis': rows are measurements, columns configurations;
     each cell is ``mean ± sd (n=seeds) [thesis: published]`` over the seeds whose runs
     finished; then rows for the collapse check, iterations, wall time, seeds and the
@@ -171,35 +215,16 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
 
     ``samples_to``: copy each grid there (``<table>_<column>.png``), e.g. into the
     repository's docs, and link the copies by their path relative to ``link_from``.
+    ``match``: only the columns whose preset name matches this shell-style pattern.
     """
     layout = TABLES[table]
-    presets = presets_of(table)
+    presets = [p for p in presets_of(table) if match is None or fnmatch.fnmatchcase(p.name, match)]
     keys = [key for _, key in layout["rows"]]
     header = "| Configuration | " + " | ".join(p.column for p in presets) + " |"
     lines = [f"### {layout['title']} ({scale} scale)", "", header, "|---" * (len(presets) + 1) + "|"]
-    values: dict[str, dict[str, list[float]]] = {}
-    iterations, seconds, diverged, finished, grids = {}, {}, {}, {}, {}
-    for p in presets:
-        runs = seed_runs(runs_dir, scale, p, seeds)
-        values[p.name], iterations[p.name], seconds[p.name] = {}, set(), []
-        diverged[p.name], finished[p.name], grids[p.name] = [], [], None
-        for seed, directory in runs.items():
-            info = json.loads((directory / "preset.json").read_text()) if (directory / "preset.json").exists() else {}
-            if info.get("diverged"):
-                which = f"seed {seed} " if seed is not None else ""
-                diverged[p.name].append(f"{which}at step {info['diverged'].get('step')}")
-                continue
-            latest = latest_metrics(directory)
-            for key, record in latest.items():
-                values[p.name].setdefault(key, []).append(record["value"])
-            iterations[p.name] |= {latest[k]["iteration"] for k in keys
-                                   if k in latest and latest[k].get("iteration") is not None}
-            if info:
-                seconds[p.name].append(info["train_seconds"])
-            if latest:
-                finished[p.name].append(seed)
-            if grids[p.name] is None and (directory / "samples" / "final.png").exists():
-                grids[p.name] = directory  # runs are in seed order
+    found = collect(presets, scale, runs_dir, keys, seeds)
+    values, iterations, seconds = found.values, found.iterations, found.seconds
+    diverged, finished, grids = found.diverged, found.finished, found.grids
 
     def cell(p: Preset, key: str) -> str:
         # The thesis' number only where this scale trains on the thesis' dataset.
@@ -269,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     plotter = sub.add_parser("plot", help="the sharing sweep as the CoGAN paper's Figure 3, with error bars")
     plotter.add_argument("table", choices=["cogan_sweep"])
     plotter.add_argument("--out", type=Path, required=True, help="PNG file to write")
-    for p in (runner, tabler, plotter):
+    reporter = sub.add_parser("report", help="docs/RESULTS.md from the study's runs: tables, figure, verdicts")
+    reporter.add_argument("--out", type=Path, required=True, help="markdown file to write")
+    reporter.add_argument("--samples_to", type=Path, default=None,
+                          help="copy grids and the sweep figure here and link them from --out")
+    for p in (runner, tabler, plotter, reporter):
         p.add_argument("--scale", choices=("cpu", "full"), default="cpu")
         p.add_argument("--runs_dir", default="runs/experiments")
     tabler.add_argument("--samples_to", type=Path, default=None,
@@ -294,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     runs_dir = Path(args.runs_dir)
     if args.command == "table":
         print(markdown_table(args.table, args.scale, runs_dir, args.samples_to, args.link_from, args.seeds))
+        return 0
+    if args.command == "report":
+        from scogan.experiments.report import write
+
+        print(write(args.scale, runs_dir, args.out, args.samples_to))
         return 0
     if args.command == "plot":
         from scogan.experiments.plots import plot_sweep

@@ -325,3 +325,24 @@ def test_the_sharing_sweep_plots_mean_and_sd_per_curve(tmp_path):
     from PIL import Image
 
     assert Image.open(out).size[0] == 1000  # two panels of 5 inches at 100 dpi
+
+
+def test_the_report_holds_every_study_table_and_a_verdict_per_claim(tmp_path):
+    from scogan.experiments.__main__ import main as experiments_main
+    from scogan.experiments.verdicts import CLAIMS
+
+    for seed, (cogan, pl) in enumerate(((0.100, 0.101), (0.110, 0.108), (0.105, 0.104))):
+        _seed_run(tmp_path, "table5_1/cogan", seed, {"lpips_gen1_gen2": cogan, "pixel_agreement": 0.9 + cogan})
+        _seed_run(tmp_path, "table5_1/pl", seed, {"lpips_gen1_gen2": pl, "pixel_agreement": 0.9 + pl})
+    out = tmp_path / "docs" / "RESULTS.md"
+    assert experiments_main(["report", "--runs_dir", str(tmp_path), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert sum(line.startswith("| ") and "**" in line for line in text.split("## Verdicts")[1]
+               .split("\n## ")[0].splitlines()) == len(CLAIMS)
+    assert "| PL matches CoGAN on MNISTedge | thesis Sec. 5.1" in text
+    assert "| **reproduced** | lpips_gen1_gen2: table5_1/pl equal to table5_1/cogan: difference" in text
+    assert "**not run yet**" in text
+    for title in ("Collapse diagnosis", "Thesis Table 5.1", "Thesis Table 5.2", "MNIST2USPS", "pixel agreement vs shared"):
+        assert title in text
+    assert "No figure yet: no finished run of cogan_sweep" in text
+    assert "sweep/mnist2edge/g1d0" not in text and "mnist2edge G1 D3" in text  # the CPU curve only
