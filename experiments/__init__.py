@@ -109,9 +109,11 @@ def presets_of(table: str) -> list[Preset]:
     return [PRESETS.get(n) for n in ORDER if PRESETS.get(n).table == table]
 
 
-def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str = "") -> None:
-    """A table's layout: rows of (label, metric name); columns are its presets."""
-    TABLES[name] = {"title": title, "rows": rows, "note": note}
+def register_table(name: str, title: str, rows: list[tuple[str, str]], note: str = "",
+                   published_by: str = "thesis") -> None:
+    """A table's layout: rows of (label, metric name); columns are its presets.
+    ``published_by`` labels the published numbers in its cells ("thesis", "paper")."""
+    TABLES[name] = {"title": title, "rows": rows, "note": note, "published_by": published_by}
 
 
 # Importing the table modules registers their presets.

@@ -233,7 +233,7 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
         text = mean_std(values[p.name].get(key, []))
         if diverged[p.name] and not values[p.name].get(key):
             text = f"diverged ({'; '.join(diverged[p.name])})"
-        return f"{text} [thesis: {published:.4f}]" if published is not None else text
+        return f"{text} [{layout['published_by']}: {published:.4f}]" if published is not None else text
 
     for label, key in layout["rows"]:
         lines.append(f"| {label} | " + " | ".join(cell(p, key) for p in presets) + " |")
@@ -245,8 +245,8 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
     links = [sample_link(p, scale, grids[p.name], samples_to, link_from) for p in presets]
     lines.append("| Samples (lowest seed) | " + " | ".join(
         f"![{p.column}]({link})" if link else "—" for p, link in zip(presets, links)) + " |")
-    lines += ["", "Cells: mean ± sample standard deviation over the seeds that finished (n), [the thesis' "
-              "number where it has one and this scale uses its dataset]. A column is flagged collapsed "
+    lines += ["", "Cells: mean ± sample standard deviation over the seeds that finished (n), [the "
+              f"{layout['published_by']}'s number where it has one and this scale uses its dataset]. A column is flagged collapsed "
               f"when a domain's label entropy is below {COLLAPSE_ENTROPY_BITS} bits or its recall below "
               f"{COLLAPSE_RECALL}. " + str(layout["note"]), ""]
     return "\n".join(lines)

@@ -23,11 +23,12 @@ register_table(TABLE, "CoGAN paper Table 1: unsupervised domain adaptation, MNIS
     ("Source test accuracy", "source_accuracy")],
     note="Published CoGAN target accuracies: 0.912 ± 0.008 (MNIST→USPS) and 0.891 ± 0.008 (USPS→MNIST) "
          "on the 2,000/1,800-image protocol, mean of 5 trials (CoGAN paper, Table 1); 0.9565 and 0.9315 "
-         "with the full training sets (reported by later papers); the bracketed numbers (\"thesis:\") "
+         "with the full training sets (reported by later papers); the bracketed numbers (\"published:\") "
          "are these. The official code reads USPS as 28x28 images (its Caffe net: padded ones), "
          "not the 16x16 `usps.h5` resized to fill 32x32 as here. Every run reports its final model "
          "(no selection on target labels). Source-only columns classify the target with the "
-         "source path.")
+         "source path.",
+    published_by="published")
 
 # The official code's settings (the DCGAN objective, its learning rate and decay).
 COMMON = dict(gan_type="uda", g_arch="digit", d_arch="digit", loss="ce", penalty="none", disc_iters=1,
