@@ -17,13 +17,14 @@ DCGAN = dict(loss="ce", penalty="none", disc_iters=1, lr_d=2e-4, lr_g=2e-4, b1=0
              weight_init="normal")
 
 FULL_DIGITS = dict(width=1.0, batch_size=128)
-# CPU scale (2 cores, docs/RESULTS.md): quarter-width nets, 1,000 iterations, and the
-# DCGAN objective (one critic update, no gradient penalty) for every column alike,
-# because WGAN-GP with 5 critic updates runs at ~0.45 it/s here (5x slower).
-# The discriminators stay at width 0.25 too (docs/RESULTS.md was measured so), although the
-# digit D defaults to full width since (--d_width): re-running these with it is future work.
-CPU_DIGITS = dict(width=0.25, d_width=0.25, batch_size=32, iterations=1000, loss="ce", penalty="none",
-                  disc_iters=1)
+# CPU scale (2 cores, docs/RESULTS.md): quarter-width nets (generators and discriminators),
+# batch 32, 1,000 iterations, and the thesis' own objective, WGAN-GP with 5 critic updates
+# (DIGITS), for every column alike. Chosen by the collapse diagnosis (experiments/
+# collapse_scan.py, docs/COLLAPSE_SCAN.md): under the DCGAN objective the unshared SCoGAN
+# generators lost their digit variety at D width 0.25 (none, FR and SL collapsed at seed 0)
+# and FR/SL came near it at D width 1.0, while WGAN-GP at D width 0.25 kept it in every
+# column and seed measured. It costs ~8-12 min per run here instead of 3-6.
+CPU_DIGITS = dict(width=0.25, d_width=0.25, batch_size=32, iterations=1000)
 FULL_FACES = dict(width=1.0, batch_size=64, image_size=128)
 # Faces at CPU scale also upsample by resize-then-convolve and drop D's normalisation
 # (measured at width 0.125: transposed convolutions stayed on a checkerboard, and BatchNorm
