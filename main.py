@@ -68,6 +68,14 @@ def load_task_for(config: Config):
     return task
 
 
+def cached(task, config: Config):
+    """The task the trainer reads: its file-backed domains decoded once (``data.cache``). The
+    run records (data.json, the resume check) keep the task as loaded, files and all."""
+    from scogan.data.cache import cache_task
+
+    return cache_task(task, config.cache, config.cache_dir)
+
+
 def train(config: Config, given: set[str]) -> None:
     """Train a new run, or continue one with ``--resume``.
 
@@ -89,7 +97,8 @@ def train(config: Config, given: set[str]) -> None:
             raise UsageError("--resume needs --dir RUN")
         run_dir = Path(config.dir)
         saved = load_run_config(run_dir)
-        changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source", *CONSOLE}
+        changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source", *CACHING,
+                                             *CONSOLE}
                          if getattr(config, k) != getattr(saved, k))
         if changed:
             raise UsageError(f"--resume continues the saved configuration; these options differ from "
@@ -99,12 +108,12 @@ def train(config: Config, given: set[str]) -> None:
             iterations=config.iterations if "iterations" in given else saved.iterations,
             data_dir=config.data_dir or saved.data_dir,
             data_source=config.data_source if "data_source" in given else saved.data_source,
-            **{k: getattr(config, k) for k in CONSOLE},
+            **{k: getattr(config, k) for k in (*CONSOLE, *CACHING) if k in given or k in CONSOLE},
         )
         with RunLock(run_dir):
             task = load_task_for(config)
             check_same_data(run_dir, task)
-            trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)
+            trainer = TRAINERS.get(config.gan_type)(config, cached(task, config), run_dir)
             step = trainer.restore(required=True)
             LOGGER.info("Resuming %s from %s (step %d)", run_dir, Path(trainer.restored_checkpoint).name, step)
             write_config(run_dir, config)
@@ -114,7 +123,7 @@ def train(config: Config, given: set[str]) -> None:
     run_dir, lock, created = claim_run_dir(config)
     try:
         task = load_task_for(config)
-        trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)
+        trainer = TRAINERS.get(config.gan_type)(config, cached(task, config), run_dir)
     except BaseException:
         if created:
             remove_unstarted(run_dir, lock)
@@ -129,6 +138,7 @@ def train(config: Config, given: set[str]) -> None:
 
 # Options of the console only: a resume may change them, they are not the run's.
 CONSOLE = ("quiet", "verbose")
+CACHING = ("cache", "cache_dir")  # how images are read, not what is learnt: a resume may change them
 
 
 def _run(trainer, config: Config, run_dir: Path) -> None:

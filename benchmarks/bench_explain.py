@@ -3,6 +3,10 @@ machine's matmul rate, the eager ratio and the input pipeline's share, per netwo
 
     python benchmarks/bench_explain.py [--configs digit_default,digit_cpu,digit_full,faces64,faces128]
                                        [--steps 20] [--eager_steps 5] [--markdown]
+    python benchmarks/bench_explain.py --configs faces64_files,faces128_files --cache none,memory,disk
+
+The ``*_files`` configurations read 256 JPEGs per domain through a folders task, once per
+``--cache`` mode (data.cache), so the input-wait column shows what decoding costs the step.
 
 Each configuration runs in its own subprocess (so "peak RSS" is that configuration's own
 peak resident memory) and prints, for a CoGAN on real-looking batches:
@@ -45,6 +49,11 @@ CONFIGS: dict[str, tuple[str, dict[str, object]]] = {
     "digit_full": ("mnist2edge", dict(width=1.0, d_width=1.0, batch_size=64)),
     "faces64": ("faces", dict(width=0.125, batch_size=16, image_size=64, upsample="resize", disc_norm="none")),
     "faces128": ("faces", dict(width=1.0, batch_size=64, image_size=128)),
+    # The same nets reading JPEG files (a folders task), to show the input pipeline's share
+    # with the decoded-image cache (--cache memory / disk) and without it (--cache none).
+    "faces64_files": ("faces_files", dict(width=0.125, batch_size=16, image_size=64, upsample="resize",
+                                          disc_norm="none")),
+    "faces128_files": ("faces_files", dict(width=1.0, batch_size=64, image_size=128)),
 }
 
 
@@ -91,7 +100,28 @@ def faces_task(size: int):
                                for d in range(2)))
 
 
-def measure(name: str, steps: int, eager_steps: int) -> dict[str, object]:
+def faces_files_task(size: int, folder: str, cache: str):
+    """Two folders of 256 random 178x218 JPEGs (CelebA's file size), read as a folders task,
+    centre-cropped and resized to ``size`` by its decoder, through ``--cache cache``."""
+    import numpy as np
+    from PIL import Image
+
+    from scogan.data import DataOptions, load_task
+    from scogan.data.cache import cache_task
+
+    rng = np.random.default_rng(0)
+    dirs = []
+    for d in range(2):
+        path = Path(folder) / f"faces{d}"
+        path.mkdir(parents=True)
+        for i in range(256):
+            Image.fromarray(rng.integers(0, 256, (218, 178, 3), dtype=np.uint8)).save(path / f"{i}.jpg", quality=90)
+        dirs.append(str(path))
+    task = load_task("folders", DataOptions(domain_dirs=tuple(dirs), image_size=size))
+    return cache_task(task, cache, Path(folder) / "cache")
+
+
+def measure(name: str, steps: int, eager_steps: int, cache: str = "none") -> dict[str, object]:
     """Run one configuration in this process and return its figures."""
     import tensorflow as tf
 
@@ -101,9 +131,14 @@ def measure(name: str, steps: int, eager_steps: int) -> dict[str, object]:
 
     task_name, fields = CONFIGS[name]
     config = Config(gan_type="cogan", **fields)
-    task = load_task(task_name, DataOptions(source="bundled")) if task_name != "faces" else faces_task(
-        int(fields["image_size"]))
-    with tempfile.TemporaryDirectory() as run_dir:
+    files = tempfile.TemporaryDirectory()
+    if task_name == "faces":
+        task = faces_task(int(fields["image_size"]))
+    elif task_name == "faces_files":
+        task = faces_files_task(int(fields["image_size"]), files.name, cache)
+    else:
+        task = load_task(task_name, DataOptions(source="bundled"))
+    with files, tempfile.TemporaryDirectory() as run_dir:
         trainer = TRAINERS.get("cogan")(config, task, run_dir)
         batches = iter(training_batches(task.domains, config.batch_size, 0, config.disc_iters).repeat())
         step = tf.function(trainer.train_step)
@@ -126,6 +161,8 @@ def measure(name: str, steps: int, eager_steps: int) -> dict[str, object]:
         eager = (time.perf_counter() - eager_began) / max(eager_steps, 1)
     peak = matmul_rate()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    if task_name == "faces_files":
+        name = f"{name} (cache {cache})"
     return dict(config=name, ms=1000 * seconds, its=1 / seconds, rss_mib=rss, gflop=(flops or 0) / 1e9,
                 gflops=(flops or 0) / seconds / 1e9, matmul_gflops=peak / 1e9,
                 share=(flops or 0) / seconds / peak, eager_ratio=eager / seconds if eager_steps else None,
@@ -138,10 +175,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--eager_steps", type=int, default=5)
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument("--cache", default="none,memory",
+                        help="for the *_files configs: the --cache modes to compare (none, memory, disk)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one config, print JSON
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.steps, args.eager_steps)))
+        print(json.dumps(measure(args.one, args.steps, args.eager_steps, args.cache)))
         return
     names = [n for n in args.configs.split(",") if n]
     unknown = sorted(set(names) - set(CONFIGS))
@@ -151,9 +190,12 @@ def main() -> None:
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     print(f"machine: {cpu}, {os.cpu_count()} cores; steps {args.steps}, eager steps {args.eager_steps}")
     rows = []
-    for name in names:
+    jobs = [(name, cache) for name in names
+            for cache in (args.cache.split(",") if CONFIGS[name][0] == "faces_files" else ["none"])]
+    for name, cache in jobs:
         done = subprocess.run([sys.executable, __file__, "--one", name, "--steps", str(args.steps),
-                               "--eager_steps", str(args.eager_steps)], capture_output=True, text=True)
+                               "--eager_steps", str(args.eager_steps), "--cache", cache],
+                              capture_output=True, text=True)
         if done.returncode:
             print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue

@@ -83,6 +83,16 @@ def _batches(domain: Domain, indices: tf.data.Dataset, batch_size: int, drop_rem
     def with_labels(x, idx):
         return x if table is None else (x, tf.gather(table, idx))
 
+    if isinstance(domain.images, np.memmap):  # --cache disk: read each batch from the file
+        mapped = domain.images
+        h, w, c = domain.image_shape
+
+        def gather(idx):
+            batch = tf.numpy_function(lambda i: np.ascontiguousarray(mapped[i]), [idx], tf.uint8, stateful=False)
+            return tf.ensure_shape(batch, (None, h, w, c))
+        return indices.batch(batch_size, drop_remainder=drop_remainder).map(
+            lambda idx: with_labels(to_unit_range(gather(idx)), idx), num_parallel_calls=AUTOTUNE
+        )
     if domain.images is not None:
         images = tf.constant(domain.images)
         return indices.batch(batch_size, drop_remainder=drop_remainder).map(

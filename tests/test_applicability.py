@@ -21,7 +21,7 @@ FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 # What to type for an option whose default is None (the others are typed with their default).
 TYPED = {"dir": ["RUN"], "data_dir": ["DATA"], "image_size": ["32"], "domain_dirs": ["A", "B"],
          "background_dir": ["PHOTOS"], "shared_layers": ["1"], "d_shared_layers": ["1"], "d_width": ["0.5"],
-         "classifier_path": ["c.keras"], "out": ["OUT"], "inputs": ["a.png"]}
+         "classifier_path": ["c.keras"], "out": ["OUT"], "inputs": ["a.png"], "cache_dir": ["CACHE"]}
 # Options Config accepts only together with another.
 COMPANIONS = {"uda_source_only": ["--gan_type", "uda"]}
 OPTIONS_WITH_RULES = sorted({rule.option for rule in app.RULES})

@@ -311,9 +311,12 @@ def test_digit_tasks_refuse_other_sizes_before_reading(tmp_path):
             load_task(task, DataOptions(str(tmp_path / "nowhere"), image_size=64))
 
 
-def test_a_damaged_file_found_only_in_training_is_named(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("cache,found", [("none", "reading training images failed at step 1"),
+                                         ("memory", "decoding the images of a before training failed")])
+def test_a_damaged_file_found_only_in_training_is_named(tmp_path, monkeypatch, capsys, cache, found):
     """Above the decode-check limit (here forced to 0) a file damaged inside is found when
-    training decodes it: the run stops with a message naming it, not TensorFlow's error."""
+    training decodes it (per batch, or all at once for the cache): the run stops with a
+    message naming it, not TensorFlow's error."""
     from scogan import main
 
     monkeypatch.setattr(image_files, "DECODE_CHECK_LIMIT", 0)
@@ -327,7 +330,7 @@ def test_a_damaged_file_found_only_in_training_is_named(tmp_path, monkeypatch, c
     bad = damaged_jpeg(tmp_path / "a" / "3.jpg")
     code = main.main(["--cogan_data", "folders", "--domain_dirs", *folders, "--image_size", "32",
                       "--width", "0.0625", "--d_width", "0.0625", "--batch_size", "8", "--iterations", "6",
-                      "--images_while_training", "0", "--dir", str(tmp_path / "run")])
+                      "--images_while_training", "0", "--cache", cache, "--dir", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2, err[-1500:]
-    assert "reading training images failed at step 1" in err and str(bad) in err and "Traceback" not in err
+    assert found in err and str(bad) in err and "Traceback" not in err

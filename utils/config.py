@@ -77,6 +77,13 @@ class Config:
                             "--data_dir and $COGAN_DATA_DIR it goes on to the bundled subset "
                             "(MNIST only), then a tfds download if the network answers.",
                             choices=("auto", "tfds", "raw", "bundled"), group="data")
+    cache: str = _opt("auto", "Decode file-backed domains (CelebA, CycleGAN, folders) once, not "
+                      "every epoch: into memory, or a memory-mapped file in --cache_dir; auto: "
+                      "memory if it fits a quarter of the free memory, else disk.",
+                      choices=("auto", "memory", "disk", "none"), group="data")
+    cache_dir: str | None = _opt(None, "Folder of --cache disk files, shared by runs. Default: "
+                                 "$XDG_CACHE_HOME/scogan or ~/.cache/scogan.",
+                                 group="data")
     gan_domain: int = _opt(1, "With --gan_type gan: which domain of the task to learn (1-based).",
                            group="data")
     image_size: int | None = _opt(None, "Image height and width (default: the task's own, 32 for "
