@@ -234,7 +234,7 @@ class Trainer(abc.ABC):
         # No autograph: the steps use Python control flow only on Python values (domains,
         # disc_iters, options), so converting their source bought nothing and cost 4-7 s of
         # tracing per run (measured on a 2-iteration run: 26.6 s -> 14.4 s under cProfile).
-        step_fn = tf.function(self._checked_step, autograph=False)
+        step_fn = tf.function(self._checked_step, autograph=False, jit_compile=config.jit or None)
         writer = tf.summary.create_file_writer(str(self.run_dir / LOGS_DIR))
         resolved = write_resolved_config(self, writer, start)  # what runs, rewritten by each start and resume
         hparams = write_hparams(writer, resolved)

@@ -77,9 +77,8 @@ class Config:
                             "--data_dir and $COGAN_DATA_DIR it goes on to the bundled subset "
                             "(MNIST only), then a tfds download if the network answers.",
                             choices=("auto", "tfds", "raw", "bundled"), group="data")
-    cache: str = _opt("auto", "Decode file-backed domains (CelebA, CycleGAN, folders) once, not "
-                      "every epoch: into memory, or a memory-mapped file in --cache_dir; auto: "
-                      "memory if it fits a quarter of the free memory, else disk.",
+    cache: str = _opt("auto", "Decode file-backed domains once, not every epoch: into memory, "
+                      "or a file in --cache_dir; auto: memory if it fits 1/4 of free memory.",
                       choices=("auto", "memory", "disk", "none"), group="data")
     cache_dir: str | None = _opt(None, "Folder of --cache disk files, shared by runs. Default: "
                                  "$XDG_CACHE_HOME/scogan or ~/.cache/scogan.",
@@ -127,6 +126,8 @@ class Config:
     iterations: int = _opt(1000, "Generator updates to train for (CoGAN paper: 25000).",
                            aliases=("--epochs",))
     disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
+    jit: bool = _opt(False, "Compile the training step with XLA (slower on the CPUs measured, "
+                     "see docs/benchmarks.md).")
     optim_d: str = _opt("adam", "Discriminator optimizer.", choices=("adam", "rmsprop", "sgd"))
     optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
     # 5e-4, not DCGAN's 2e-4: measured on the default run (mnist2edge, 1,000 iterations at
