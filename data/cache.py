@@ -12,7 +12,8 @@ as files) otherwise decode, crop and resize every image again in every epoch. ``
   function), so runs of the same data share it, and a changed file makes a new one. It is
   written under a temporary name and renamed when complete, so an interrupted run leaves
   no half-written cache that a later run could read (its temporary file is removed by the
-  next run that finds its process gone);
+  next run that finds its process gone); a cache file that is damaged or of the wrong shape
+  is decoded again, with a warning; a folder without room for it is an error up front;
 * ``auto`` (default): ``memory`` when every file-backed domain's decoded size fits the
   budget (``MEMORY_SHARE`` of the memory available when the run starts), else ``disk``;
 * ``none``: decode per batch, as before.
@@ -30,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,7 +95,8 @@ def cache_task(task: Task, mode: str, cache_dir: str | Path | None = None, budge
     if resolved == "disk":
         check_cache_dir(folder)
     domains = tuple(d if d.files is None else _cached(d, resolved, folder) for d in task.domains)
-    return dataclasses.replace(task, domains=domains)
+    return dataclasses.replace(task, domains=domains, cache=resolved,
+                               cache_dir=str(folder) if resolved == "disk" else None)
 
 
 def check_cache_dir(folder: Path) -> None:
@@ -122,26 +125,35 @@ def _cached(domain: Domain, mode: str, folder: Path) -> Domain:
 def _disk_array(domain: Domain, folder: Path, size: float) -> np.ndarray:
     path = folder / f"{domain.name}-{fingerprint(domain)}.npy"
     _remove_orphans(folder)
-    if not path.exists():
-        LOGGER.info("Decoding %d images of %s into %s (%.0f MB, --cache disk)", len(domain), domain.name, path, size)
-        partial = path.with_name(f"{path.name}{PARTIAL}{os.getpid()}")
-        array = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8,
-                                          shape=(len(domain), *domain.image_shape))
+    expected = (len(domain), *domain.image_shape)
+    if path.exists():
         try:
-            _decode_into(domain, array)
-            array.flush()
-            del array
-            os.replace(partial, path)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-    else:
-        LOGGER.info("Reading %s's decoded images from %s (--cache disk)", domain.name, path)
-    images = np.load(path, mmap_mode="r")
-    if images.shape != (len(domain), *domain.image_shape) or images.dtype != np.uint8:
-        raise DataError(f"the cache {path} holds {images.dtype} {images.shape}, not the "
-                        f"{len(domain)} images of {domain.image_shape} it is named for; delete it")
-    return images
+            images = np.load(path, mmap_mode="r")
+            if images.shape == expected and images.dtype == np.uint8:
+                LOGGER.info("Reading %s's decoded images from %s (--cache disk)", domain.name, path)
+                return images
+            problem = f"holds {images.dtype} {images.shape}, not {len(domain)} images of {domain.image_shape}"
+        except (OSError, ValueError) as error:  # truncated or not a .npy file
+            problem = f"cannot be read ({error})"
+        LOGGER.warning("The cache %s %s; decoding it again", path, problem)
+        path.unlink()
+    free = shutil.disk_usage(folder).free
+    if free < decoded_bytes(domain):
+        raise DataError(f"--cache_dir {folder} has {free / 2 ** 20:.0f} MB free, the decoded images of "
+                        f"{domain.name} need {size:.0f} MB; free space, pass another --cache_dir, or "
+                        "--cache none")
+    LOGGER.info("Decoding %d images of %s into %s (%.0f MB, --cache disk)", len(domain), domain.name, path, size)
+    partial = path.with_name(f"{path.name}{PARTIAL}{os.getpid()}")
+    array = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=expected)
+    try:
+        _decode_into(domain, array)
+        array.flush()
+        del array
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return np.load(path, mmap_mode="r")
 
 
 def _remove_orphans(folder: Path) -> None:

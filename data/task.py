@@ -109,6 +109,7 @@ class Task:
     multi-hot labels, whose names ``label_names`` lists; 0 when nothing is labelled.
     ``sources`` records where each dataset was read from: dataset name -> ``tfds``,
     ``tfds-download``, ``raw``, ``bundled`` or ``files`` (folders of image files).
+    ``cache`` and ``cache_dir`` say how ``data.cache`` resolved ``--cache`` for it.
     """
 
     name: str
@@ -118,6 +119,8 @@ class Task:
     num_classes: int = 0
     label_names: tuple[str, ...] | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    cache: str = "none"  # how file-backed domains were decoded for training (data.cache): memory, disk, none
+    cache_dir: str | None = None  # the folder of the disk cache files, when ``cache`` is disk
 
     def __post_init__(self) -> None:
         if not self.domains:

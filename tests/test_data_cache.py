@@ -51,6 +51,7 @@ def test_auto_picks_memory_within_the_budget_and_disk_beyond_it(tmp_path):
     assert need == 2 * 10 * 16 * 16 * 3
     assert choose("auto", task.domains, budget=need) == "memory"
     assert choose("auto", task.domains, budget=need - 1) == "disk"
+    assert cache_task(task, "auto", tmp_path / "c", budget=need).cache == "memory" and task.cache == "none"
     assert choose("memory", task.domains, budget=0) == "memory"  # asked for: the budget only guides auto
     assert choose("none", task.domains) == "none"
     in_memory = cache_task(task, "memory")
@@ -84,13 +85,32 @@ def test_the_disk_cache_is_reused_renewed_when_a_file_changes_and_survives_inter
     assert len(list(cache.glob("*.npy"))) == 3
 
 
-def test_a_cache_file_of_the_wrong_shape_is_refused(tmp_path):
+@pytest.mark.parametrize("damage", ["wrong shape", "truncated"])
+def test_a_damaged_cache_file_is_decoded_again(tmp_path, damage, caplog):
     task = folders(tmp_path / "data")
     cache = tmp_path / "cache"
+    expected = cache_task(task, "memory").domains[0].images
     cache.mkdir()
-    np.save(cache / f"a-{fingerprint(task.domains[0])}.npy", np.zeros((3, 16, 16, 3), np.uint8))
-    with pytest.raises(DataError, match="holds uint8 \\(3, 16, 16, 3\\), not the 10 images of \\(16, 16, 3\\)"):
-        cache_task(task, "disk", cache)
+    path = cache / f"a-{fingerprint(task.domains[0])}.npy"
+    if damage == "wrong shape":
+        np.save(path, np.zeros((3, 16, 16, 3), np.uint8))
+    else:
+        np.save(path, expected)
+        path.write_bytes(path.read_bytes()[:-100])
+    with caplog.at_level("WARNING", logger="scogan"):
+        found = cache_task(task, "disk", cache).domains[0].images
+    np.testing.assert_array_equal(found, expected)
+    assert f"The cache {path}" in caplog.text and "decoding it again" in caplog.text
+
+
+def test_a_cache_dir_without_room_is_a_clear_error(tmp_path, monkeypatch):
+    import shutil
+
+    task = folders(tmp_path / "data")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10 ** 9, 10 ** 9 - 100, 100))
+    with pytest.raises(DataError, match="has 0 MB free, the decoded images of a need 0 MB"):
+        cache_task(task, "disk", tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*.npy*"))
 
 
 def test_an_unwritable_cache_dir_is_a_clear_error(tmp_path):
@@ -112,8 +132,11 @@ def test_a_run_trains_from_the_disk_cache_and_resumes_with_another_cache_choice(
     assert len(list(cache.glob("*.npy"))) == 2
     saved = json.loads((run / "config.json").read_text())
     assert (saved["cache"], saved["cache_dir"]) == ("disk", str(cache))
+    resolved = json.loads((run / "resolved_config.json").read_text())
+    assert (resolved["cache"], resolved["cache_dir"]) == ("disk", str(cache))
     assert main.main(["--dir", str(run), "--resume", "--iterations", "3", "--cache", "none"]) == 0
     assert json.loads((run / "status.json").read_text())["step"] == 3
+    assert json.loads((run / "resolved_config.json").read_text())["cache"] == "none"
     capsys.readouterr()
     assert main.main(["--mode", "evaluate", "--dir", str(run), "--cache", "none"]) == 2
     assert "--cache does not apply" in capsys.readouterr().err

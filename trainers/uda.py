@@ -101,7 +101,8 @@ def adaptation_task(task: Task, protocol: str, sample_seed: int) -> Task:
     elif protocol != "full":
         raise ConfigurationError(f"unknown --uda_protocol {protocol!r}; valid choices: paper, full")
     return Task(task.name, (source, target), transforms=task.transforms, test_domains=task.test_domains,
-                num_classes=task.num_classes, label_names=task.label_names, sources=dict(task.sources))
+                num_classes=task.num_classes, label_names=task.label_names, sources=dict(task.sources),
+                cache=task.cache, cache_dir=task.cache_dir)
 
 
 class UDATrainer(CoGANTrainer):

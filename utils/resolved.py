@@ -89,6 +89,8 @@ def _data(trainer) -> dict[str, Any]:
         "channels": [shape[2] for shape in shapes],
         "domains": [{"name": d.name, "images": len(d), "image_shape": list(map(int, d.image_shape))}
                     for d in task.domains],
+        "cache": getattr(task, "cache", "none"),  # --cache auto resolved (data.cache)
+        "cache_dir": getattr(task, "cache_dir", None),
     }
 
 
