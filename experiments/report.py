@@ -79,7 +79,7 @@ def build(scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) 
              f"Machine of the last runs: {machine()}. No GPU. Wall times depend on the processor "
              "and on what else ran beside (docs/benchmarks.md).", "",
              "Each study runs with", "", "```",
-             *(f"python -m scogan.experiments run {match or table} --scale {scale} --seeds {STUDY_SEEDS} "
+             *(f"python -m scogan.experiments run {repr(match) if match else table} --scale {scale} --seeds {STUDY_SEEDS} "
                f"--runs_dir {runs_dir} --data_dir DATA" for table, match in STUDY), "```", "",
              "and resumes where it stopped when run again. Cells are mean ± sample standard deviation "
              "over the seeds that finished (n); a column whose generators collapsed (a domain's label "
@@ -98,6 +98,9 @@ def build(scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) 
               "3 seeds a side and no collapsed column.", ""]
     for table, match in STUDY:
         lines += [f"## {TABLES[table]['title']}", ""]
+        if table == "collapse_scan":
+            lines += ["What the scan found and the CPU scale it chose: [COLLAPSE_SCAN.md](COLLAPSE_SCAN.md). "
+                      "Only the two candidate settings ran 3 seeds.", ""]
         if table == "cogan_sweep":
             figure = (samples_to or runs_dir) / f"sharing_sweep_{scale}.png"
             try:
