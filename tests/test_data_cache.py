@@ -86,7 +86,7 @@ def test_the_disk_cache_is_reused_renewed_when_a_file_changes_and_survives_inter
 
 
 @pytest.mark.parametrize("damage", ["wrong shape", "truncated"])
-def test_a_damaged_cache_file_is_decoded_again(tmp_path, damage, caplog):
+def test_a_damaged_cache_file_is_decoded_again(tmp_path, damage):
     task = folders(tmp_path / "data")
     cache = tmp_path / "cache"
     expected = cache_task(task, "memory").domains[0].images
@@ -97,10 +97,24 @@ def test_a_damaged_cache_file_is_decoded_again(tmp_path, damage, caplog):
     else:
         np.save(path, expected)
         path.write_bytes(path.read_bytes()[:-100])
-    with caplog.at_level("WARNING", logger="scogan"):
+    # the scogan logger may not propagate (main configures it), so listen to it directly
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger("scogan")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
         found = cache_task(task, "disk", cache).domains[0].images
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     np.testing.assert_array_equal(found, expected)
-    assert f"The cache {path}" in caplog.text and "decoding it again" in caplog.text
+    text = " ".join(r.getMessage() for r in records)
+    assert f"The cache {path}" in text and "decoding it again" in text
 
 
 def test_a_cache_dir_without_room_is_a_clear_error(tmp_path, monkeypatch):
