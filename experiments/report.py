@@ -14,7 +14,7 @@ import os
 import platform
 from pathlib import Path
 
-from scogan.experiments import PRESETS, TABLES, presets_of
+from scogan.experiments import TABLES, presets_of
 from scogan.experiments.verdicts import CLAIMS, judge
 
 # The study of the reproduction issue, in reading order: (table, column pattern or None).
@@ -120,4 +120,4 @@ def write(scale: str, runs_dir: Path, out: Path, samples_to: Path | None) -> Pat
     return out
 
 
-__all__ = ["STUDY", "build", "write", "machine", "PRESETS"]
+__all__ = ["STUDY", "build", "write", "machine"]
