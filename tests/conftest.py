@@ -55,3 +55,18 @@ def no_tfds(monkeypatch):
     from scogan.data import sources
 
     monkeypatch.setattr(sources, "tfds_prepared", lambda name, data_dir: False)
+
+
+@pytest.fixture
+def op_determinism():
+    """Deterministic TensorFlow kernels for one test, switched off again afterwards: the switch
+    is process-wide, and a worker's later tests (e.g. an XLA-compiled step, which has no
+    deterministic MaxPool gradient) must not inherit it."""
+    import tensorflow as tf
+    from tensorflow.python.framework import config as framework_config
+
+    was = framework_config.is_op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    yield
+    if not was:
+        framework_config.disable_op_determinism()

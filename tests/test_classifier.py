@@ -245,8 +245,7 @@ def test_all_domains_train_together_and_domain_1_alone(edge_task, tmp_path):
     assert np.isfinite(float(metrics["loss"])) and bool(metrics["finite/classifier gradients"])
 
 
-def test_resume_gives_identical_weights(edge_task, tmp_path):
-    tf.config.experimental.enable_op_determinism()
+def test_resume_gives_identical_weights(edge_task, tmp_path, op_determinism):
     config = dict(**CLASSIFIER, seed=3, checkpoint_every=3)
     straight = ClassifierTrainer(tiny_config(**config, iterations=6), edge_task, tmp_path / "straight")
     straight.train()

@@ -35,3 +35,14 @@ def test_a_jit_compiled_cogan_with_gradient_penalty_trains_like_the_plain_step(t
     # the same nets at the same initialisation: weight decay (a function of the weights)
     # starts equal and moves only by the few updates made
     np.testing.assert_allclose(jit["d_weight_decay"], plain["d_weight_decay"], rtol=1e-2)
+
+
+def test_jit_under_op_determinism_is_refused_with_the_reason(tmp_path, op_determinism, capsys):
+    """XLA has no deterministic MaxPool gradient (the digit discriminator pools): with op
+    determinism on, --jit fails at its first step with one line that names the cause and the
+    way out (exit 2), not TensorFlow's conversion trace."""
+    args = [*TINY, "--gan_type", "cogan", "--loss", "wgan", "--penalty", "wgan-gp", "--jit"]
+    assert main.main([*args, "--dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "--jit: XLA cannot compile this training step" in err
+    assert "op determinism is enabled" in err and "Traceback" not in err

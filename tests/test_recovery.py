@@ -124,8 +124,7 @@ def _wait_for_step(run: Path, process: subprocess.Popen, step: int, timeout: flo
 
 
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_checkpoints_and_resume_reaches_the_uninterrupted_weights(tmp_path, signum, code):
-    tf.config.experimental.enable_op_determinism()
+def test_a_signal_checkpoints_and_resume_reaches_the_uninterrupted_weights(tmp_path, signum, code, op_determinism):
     run = tmp_path / "interrupted"
     process = _start(run, 400)
     _wait_for_step(run, process, 3)

@@ -174,8 +174,7 @@ def test_exported_generator_reproduces_the_trained_one(edge_task, tmp_path):
     np.testing.assert_allclose(loaded(z, training=False).numpy(), trainer.generate(z)[1].numpy(), atol=1e-6)
 
 
-def test_resume_gives_identical_weights(edge_task, tmp_path):
-    tf.config.experimental.enable_op_determinism()
+def test_resume_gives_identical_weights(edge_task, tmp_path, op_determinism):
     straight = CoGANTrainer(tiny_config(iterations=6, seed=3), edge_task, tmp_path / "straight")
     straight.train()
     first = CoGANTrainer(tiny_config(iterations=3, seed=3), edge_task, tmp_path / "resumed")

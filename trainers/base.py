@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from scogan.data import Task, training_batches
 from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
 from scogan.trainers.progress import Speedometer, progress_fields, restart_clock
-from scogan.utils.config import Config
+from scogan.utils.config import Config, ConfigurationError
 from scogan.utils.images import pair_grid, save_image
 from scogan.utils.log import LOGGER, progress_enabled
 from scogan.utils.plots import plot_losses
@@ -44,6 +44,16 @@ from scogan.utils.signals import EXIT_CODES, StopRequests, Terminated
 from scogan.utils.summaries import LOGS_DIR, SPEED_TAG, lr_tag, write_experiment, write_hparams
 
 GRID_ROWS, GRID_COLS = 4, 8
+
+
+def op_determinism_enabled() -> bool:
+    """Whether tf.config.experimental.enable_op_determinism() was called in this process (the
+    query is not in TensorFlow's public API; False where the private module moved)."""
+    try:
+        from tensorflow.python.framework import config as framework_config
+        return bool(framework_config.is_op_determinism_enabled())
+    except (ImportError, AttributeError):
+        return False
 
 
 class TrainingStopped(Exception):
@@ -229,6 +239,21 @@ class Trainer(abc.ABC):
             write_status(self.run_dir, "failed", int(self.step), f"{type(error).__name__}: {error}"[:500])
             raise
 
+    def _first_step(self, step_fn, batch):
+        """The step's first call, which traces (and with --jit compiles) it; an op XLA cannot
+        compile is reported as a refusal of --jit instead of TensorFlow's conversion trace."""
+        try:
+            return step_fn(batch)
+        except tf.errors.UnimplementedError as error:
+            if not self.config.jit:
+                raise
+            reason = str(error).strip().splitlines()[0]
+            if op_determinism_enabled():
+                reason += (" (op determinism is enabled in this process, and XLA has no deterministic "
+                           "MaxPool gradient; disable it or drop --jit)")
+            raise ConfigurationError(f"--jit: XLA cannot compile this training step: {reason}; "
+                                     "run without --jit") from None
+
     def _train_from(self, start: int) -> dict[str, float]:
         config = self.config
         # No autograph: the steps use Python control flow only on Python values (domains,
@@ -256,7 +281,7 @@ class Trainer(abc.ABC):
         with StopRequests() as stop:
             while int(self.step) < config.iterations:
                 batch = self._next_batch(batches)
-                metrics, flags, healthy = step_fn(batch)
+                metrics, flags, healthy = step_fn(batch) if traced else self._first_step(step_fn, batch)
                 step = int(self.step.assign_add(1))
                 if not bool(healthy):
                     term, value = self.diagnose(metrics, flags)
