@@ -22,6 +22,7 @@ from typing import Any
 from scogan.utils.cli_help import EXAMPLES, HelpFormatter
 
 DATA_DIR_ENV = "COGAN_DATA_DIR"
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies (utils.precision)
 
 
 class ConfigurationError(ValueError):
@@ -131,6 +132,11 @@ class Config:
     b1: float = _opt(0.5, "Adam's beta_1 (DCGAN: 0.5; WGAN-GP: 0.0), and the momentum of sgd (so "
                      "--optim_* sgd has momentum 0.5 unless --b1 0); rmsprop has neither.")
     b2: float = _opt(0.999, "Adam's beta_2 (DCGAN: 0.999; WGAN-GP: 0.9); sgd and rmsprop have none.")
+    precision: str = _opt("float32", "float32, or a mixed policy: layers compute in 16 bits, weights "
+                          "and outputs stay float32; mixed_float16 adds loss scaling (docs/usage.md).",
+                          choices=PRECISIONS)
+    jit: bool = _opt(False, "Compile the training step with XLA; it draws other random numbers "
+                     "from the seed than without (docs/usage.md).")
     # -- networks ----------------------------------------------------------------------------
     g_arch: str = _opt("auto", "Generator architecture: auto (the thesis net for the image size: "
                        "digit for 32x32, faces for 64 to 256) or one of {names}.", group="networks",
