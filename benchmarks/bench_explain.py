@@ -2,7 +2,8 @@
 machine's matmul rate, the eager ratio and the input pipeline's share, per network size.
 
     python benchmarks/bench_explain.py [--configs digit_default,digit_cpu,digit_full,faces64,faces128]
-                                       [--steps 20] [--eager_steps 5] [--markdown]
+                                       [--precisions float32,mixed_bfloat16,mixed_float16]
+                                       [--jit off|on|both] [--steps 20] [--eager_steps 5] [--markdown]
     python benchmarks/bench_explain.py --configs faces64_files,faces128_files --cache none,memory,disk
 
 The ``*_files`` configurations read 256 JPEGs per domain through a folders task, once per
@@ -21,6 +22,13 @@ peak resident memory) and prints, for a CoGAN on real-looking batches:
   loop runs it) to the compiled one;
 * the share of the loop's wall time spent waiting on the input pipeline (``next`` on the
   ``tf.data`` iterator).
+
+``--precisions`` and ``--jit`` run each configuration in every combination of
+``--precision`` and XLA (``--jit on``: the step compiled with ``jit_compile=True``, as
+``main.py --jit`` does; ``both``: with and without), and the column ``× f32`` is the
+variant's iterations per second over those of float32 without XLA for the same
+configuration (run as well when not asked for). The eager ratio is against the variant's
+compiled step (eager never uses XLA). The matmul peak stays float32's.
 
 Numbers depend on the processor: print the machine line with them.
 """
@@ -88,6 +96,14 @@ def step_flops(step: object, batch: object) -> float | None:
     return float(profile.total_float_ops) or None
 
 
+def cpu_precision_flags() -> str:
+    """Which 16-bit instruction sets /proc/cpuinfo lists (what mixed precision needs on a CPU)."""
+    from scogan.utils.precision import CPU_BF16_FLAGS, cpu_flags
+
+    present = sorted(cpu_flags() & {*CPU_BF16_FLAGS, "avx512_fp16", "amx_fp16", "avx512f"})
+    return "16-bit flags: " + (", ".join(present) if present else "none")
+
+
 def faces_task(size: int):
     """Two domains of 256 random RGB images (speed only depends on the shapes)."""
     import numpy as np
@@ -121,7 +137,8 @@ def faces_files_task(size: int, folder: str, cache: str):
     return cache_task(task, cache, Path(folder) / "cache")
 
 
-def measure(name: str, steps: int, eager_steps: int, cache: str = "none") -> dict[str, object]:
+def measure(name: str, steps: int, eager_steps: int, cache: str = "none", precision: str = "float32",
+            jit: bool = False) -> dict[str, object]:
     """Run one configuration in this process and return its figures."""
     import tensorflow as tf
 
@@ -130,7 +147,7 @@ def measure(name: str, steps: int, eager_steps: int, cache: str = "none") -> dic
     from scogan.utils.config import Config
 
     task_name, fields = CONFIGS[name]
-    config = Config(gan_type="cogan", **fields)
+    config = Config(gan_type="cogan", precision=precision, jit=jit, **fields)
     files = tempfile.TemporaryDirectory()
     if task_name == "faces":
         task = faces_task(int(fields["image_size"]))
@@ -141,7 +158,7 @@ def measure(name: str, steps: int, eager_steps: int, cache: str = "none") -> dic
     with files, tempfile.TemporaryDirectory() as run_dir:
         trainer = TRAINERS.get("cogan")(config, task, run_dir)
         batches = iter(training_batches(task.domains, config.batch_size, 0, config.disc_iters).repeat())
-        step = tf.function(trainer.train_step)
+        step = tf.function(trainer.train_step, jit_compile=True if jit else None)
         first = next(batches)
         flops = step_flops(step, first)
         float(step(first)["g_total"])  # trace and warm up
@@ -163,10 +180,22 @@ def measure(name: str, steps: int, eager_steps: int, cache: str = "none") -> dic
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     if task_name == "faces_files":
         name = f"{name} (cache {cache})"
-    return dict(config=name, ms=1000 * seconds, its=1 / seconds, rss_mib=rss, gflop=(flops or 0) / 1e9,
+    return dict(config=name, variant=variant_name(precision, jit), ms=1000 * seconds, its=1 / seconds,
+                rss_mib=rss, gflop=(flops or 0) / 1e9,
                 gflops=(flops or 0) / seconds / 1e9, matmul_gflops=peak / 1e9,
                 share=(flops or 0) / seconds / peak, eager_ratio=eager / seconds if eager_steps else None,
                 input_share=waited / (seconds * steps), fields=fields)
+
+
+def variant_name(precision: str, jit: bool) -> str:
+    return precision + ("+jit" if jit else "")
+
+
+def variants(precisions: list[str], jit: str) -> list[tuple[str, bool]]:
+    """(precision, jit) pairs to run, float32 without XLA first (the ratios' baseline)."""
+    jits = {"off": [False], "on": [True], "both": [False, True]}[jit]
+    pairs = [(p, j) for p in precisions for j in jits]
+    return [("float32", False), *[pair for pair in pairs if pair != ("float32", False)]]
 
 
 def main() -> None:
@@ -174,35 +203,54 @@ def main() -> None:
     parser.add_argument("--configs", default="digit_default,digit_cpu,digit_full,faces64")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--eager_steps", type=int, default=5)
+    parser.add_argument("--precisions", default="float32",
+                        help="comma-separated --precision values to run each configuration with")
+    parser.add_argument("--jit", choices=("off", "on", "both"), default="off",
+                        help="XLA-compile the step (on), not (off), or run both")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     parser.add_argument("--cache", default="none,memory",
                         help="for the *_files configs: the --cache modes to compare (none, memory, disk)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one config, print JSON
+    parser.add_argument("--one_precision", default="float32", help=argparse.SUPPRESS)
+    parser.add_argument("--one_jit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.steps, args.eager_steps, args.cache)))
+        print(json.dumps(measure(args.one, args.steps, args.eager_steps, args.cache, args.one_precision,
+                                 args.one_jit)))
         return
+    from scogan.utils.config import PRECISIONS
+
     names = [n for n in args.configs.split(",") if n]
     unknown = sorted(set(names) - set(CONFIGS))
     if unknown:
         parser.error(f"unknown configs {unknown}; valid: {', '.join(CONFIGS)}")
+    precisions = [p for p in args.precisions.split(",") if p]
+    if not precisions or set(precisions) - set(PRECISIONS):
+        parser.error(f"--precisions takes a comma-separated list of {', '.join(PRECISIONS)}")
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    print(f"machine: {cpu}, {os.cpu_count()} cores; steps {args.steps}, eager steps {args.eager_steps}")
+    flags = cpu_precision_flags()
+    print(f"machine: {cpu}, {os.cpu_count()} cores ({flags}); steps {args.steps}, eager steps {args.eager_steps}")
     rows = []
     jobs = [(name, cache) for name in names
             for cache in (args.cache.split(",") if CONFIGS[name][0] == "faces_files" else ["none"])]
     for name, cache in jobs:
-        done = subprocess.run([sys.executable, __file__, "--one", name, "--steps", str(args.steps),
-                               "--eager_steps", str(args.eager_steps), "--cache", cache],
-                              capture_output=True, text=True)
-        if done.returncode:
-            print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
-            continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    header = ["config", "ms/it", "it/s", "peak RSS MiB", "GFLOP/it", "GFLOP/s", "matmul GFLOP/s", "share",
-              "eager ×", "input wait"]
-    lines = [header] + [[r["config"], f"{r['ms']:.1f}", f"{r['its']:.2f}", f"{r['rss_mib']:.0f}",
+        base = None
+        for precision, jit in variants(precisions, args.jit):
+            command = [sys.executable, __file__, "--one", name, "--steps", str(args.steps),
+                       "--eager_steps", str(args.eager_steps), "--cache", cache, "--one_precision", precision]
+            done = subprocess.run(command + (["--one_jit"] if jit else []), capture_output=True, text=True)
+            if done.returncode:
+                print(f"{name} {variant_name(precision, jit)}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+                continue
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            base = row["its"] if (precision, jit) == ("float32", False) else base
+            row["speedup"] = row["its"] / base if base else None
+            rows.append(row)
+    header = ["config", "variant", "ms/it", "it/s", "× f32", "peak RSS MiB", "GFLOP/it", "GFLOP/s",
+              "matmul GFLOP/s", "share", "eager ×", "input wait"]
+    lines = [header] + [[r["config"], r["variant"], f"{r['ms']:.1f}", f"{r['its']:.2f}",
+                         f"{r['speedup']:.2f}" if r["speedup"] else "—", f"{r['rss_mib']:.0f}",
                          f"{r['gflop']:.2f}", f"{r['gflops']:.1f}", f"{r['matmul_gflops']:.0f}",
                          f"{100 * r['share']:.0f}%", f"{r['eager_ratio']:.2f}" if r["eager_ratio"] else "—",
                          f"{100 * r['input_share']:.1f}%"] for r in rows]

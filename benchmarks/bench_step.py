@@ -1,6 +1,11 @@
 """Prints training-step throughput (iterations/second) for a few net widths and batch sizes.
 
     python benchmarks/bench_step.py [--widths 0.125,0.25,1.0] [--batch_sizes 32,64] [--steps 20]
+                                    [--extra precision=mixed_bfloat16,jit=true]
+
+``--extra`` sets any Config field; ``precision`` and ``jit`` apply as in training (the step
+XLA-compiled with ``jit=true``). ``benchmarks/bench_explain.py --precisions ... --jit both``
+prints the ratios to float32 without XLA.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ def main() -> None:
             config = Config(width=width, batch_size=batch, gan_type=args.gan_type, **fields)
             with tempfile.TemporaryDirectory() as run_dir:
                 trainer = TRAINERS.get(config.gan_type)(config, task, run_dir)
-                step = tf.function(trainer.train_step)
+                step = tf.function(trainer.train_step, jit_compile=True if config.jit else None)
                 it = iter(training_batches(task.domains, batch, 0, config.disc_iters))
                 step(next(it))  # trace
                 began = time.perf_counter()

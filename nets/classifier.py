@@ -28,8 +28,9 @@ from pathlib import Path
 
 import keras
 
-from scogan.nets.layers import NetOptions, conv, dense
+from scogan.nets.layers import NetOptions, conv, dense, dropout
 from scogan.utils.config import ConfigurationError
+from scogan.utils.precision import as_float32, float32_layers
 from scogan.utils.registry import Registry
 
 LEAKY_SLOPE = 0.3
@@ -45,13 +46,14 @@ def _classifier(image_shape: tuple[int, int, int], outputs: int, activation: str
         x = conv(options, c(filters), 3, 1, f"conv{i}")(x)
         x = keras.layers.LeakyReLU(LEAKY_SLOPE, name=f"conv{i}_lrelu")(x)
     x = keras.layers.MaxPooling2D(2, name="pool")(x)
-    x = keras.layers.Dropout(0.25, name="pool_dropout")(x)
+    x = dropout(0.25, "pool_dropout")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = dense(options, c(128), "hidden")(x)
     x = keras.layers.LeakyReLU(LEAKY_SLOPE, name="hidden_lrelu")(x)
-    x = keras.layers.Dropout(0.5, name="hidden_dropout")(x)
-    x = keras.layers.Dense(outputs, activation=activation, kernel_initializer=options.initializer(),
-                           name="probabilities")(x)
+    x = dropout(0.5, "hidden_dropout")(x)
+    with float32_layers():  # probabilities in float32 under a mixed precision policy
+        x = keras.layers.Dense(outputs, activation=activation, kernel_initializer=options.initializer(),
+                               name="probabilities")(x)
     return keras.Model(images, x, name=name)
 
 
@@ -88,7 +90,8 @@ def load_classifier(path: str | Path | None, image_shape: tuple[int, int, int], 
                                  "--gan_type classifier --cogan_data TASK)")
     if not Path(path).is_file():
         raise ConfigurationError(f"--classifier_path {path} does not exist")
-    model = keras.models.load_model(path, compile=False)
+    with float32_layers():  # a judge of other networks computes in float32 (utils.precision)
+        model = as_float32(keras.models.load_model(path, compile=False))
     expected = tuple(model.input_shape[1:])
     if len(expected) != 3 or any(e is not None and e != s for e, s in zip(expected, image_shape)):
         raise ConfigurationError(f"classifier {path} reads images of shape {expected}; this task's "

@@ -16,6 +16,10 @@ called once per domain; the trainers give it that domain's real and generated im
 as one batch, so in training each call normalises with the statistics of that joint
 batch, and the single set of moving statistics (used only at inference) is updated by
 every call, i.e. it averages over the domains.
+
+Precision: every block is created under the dtype policy in force (``utils.precision``)
+except each network's output block (the generator's image layer, the discriminator's
+logit layer), created in float32, so images and logits are float32 under a mixed policy.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import tensorflow as tf
 
 from scogan.nets.layers import Block
 from scogan.utils.config import ConfigurationError
+from scogan.utils.precision import float32_layers
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,14 @@ def resolve_shared(architecture: Architecture, shared_layers: int | None, what: 
             "blocks and the domain-specific one cannot be shared)"
         )
     return shared_layers
+
+
+def _make(make: Block, name: str, output: bool) -> list[keras.layers.Layer]:
+    """The layers of one block; an ``output`` block computes in float32 whatever the policy."""
+    if not output:
+        return list(make(name))
+    with float32_layers():
+        return list(make(name))
 
 
 def _apply(layers: Sequence[keras.layers.Layer], x):
@@ -96,7 +109,7 @@ class CoupledGenerator:
         images, features = [], []
         for d in range(num_domains):
             blocks = [
-                list(make(f"g{d + 1}_{j}"))
+                _make(make, f"g{d + 1}_{j}", output=j == self.num_blocks - 1)
                 for j, make in enumerate(architecture.blocks[self.shared_layers:], start=self.shared_layers)
             ]
             self.private_blocks.append(blocks)
@@ -150,14 +163,15 @@ class CoupledDiscriminator:
         n = len(architecture.blocks)
         first_shared = n - self.shared_layers
         self.shared_blocks = [
-            list(make(f"shared{j}"))
+            _make(make, f"shared{j}", output=j == n - 1)
             for j, make in enumerate(architecture.blocks[first_shared:], start=first_shared)
         ]
         inputs, logits, hidden = [], [], []
         self.private_blocks: list[list[list[keras.layers.Layer]]] = []
         for d in range(num_domains):
             x_in = keras.Input(image_shapes[d], name=f"x{d + 1}")
-            blocks = [list(make(f"d{d + 1}_{j}")) for j, make in enumerate(architecture.blocks[:first_shared])]
+            blocks = [_make(make, f"d{d + 1}_{j}", output=j == n - 1)
+                      for j, make in enumerate(architecture.blocks[:first_shared])]
             self.private_blocks.append(blocks)
             h = x_in
             all_blocks = blocks + self.shared_blocks

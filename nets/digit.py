@@ -22,7 +22,7 @@ from __future__ import annotations
 import keras
 
 from scogan.nets.coupled import Architecture
-from scogan.nets.layers import NetOptions, conv, dense, prelu, upconv
+from scogan.nets.layers import NetOptions, conv, dense, dropout, prelu, upconv
 
 
 def digit_generator(image_shape: tuple[int, int, int], options: NetOptions) -> Architecture:
@@ -70,7 +70,7 @@ def digit_discriminator(image_shape: tuple[int, int, int], options: NetOptions) 
             keras.layers.Flatten(name=f"{name}_flatten"),
             dense(options, c(500), f"{name}_dense"),
             prelu(options, f"{name}_prelu", conv=False),
-            keras.layers.Dropout(0.5, name=f"{name}_dropout"),
+            dropout(0.5, f"{name}_dropout"),
         ]
 
     def logit(name: str):

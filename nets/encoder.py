@@ -4,7 +4,8 @@ The thesis does not tabulate F; we build it from the discriminator architecture 
 the run (every block but the final logit), followed by a linear Dense(noise_dim), so
 it reads images as well as the critics do and scales with ``--width`` like them. The
 output is linear (z may be uniform or normal). It has its own weights: nothing is
-shared with the discriminators or across domains (one F encodes every domain).
+shared with the discriminators or across domains (one F encodes every domain). Its z
+layer computes in float32 under a mixed precision policy, as every output layer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import keras
 
 from scogan.nets.coupled import Architecture
 from scogan.nets.layers import NetOptions, dense
+from scogan.utils.precision import float32_layers
 
 
 def build_encoder(architecture: Architecture, image_shape: tuple[int, int, int], noise_dim: int,
@@ -25,5 +27,6 @@ def build_encoder(architecture: Architecture, image_shape: tuple[int, int, int],
             x = layer(x)
     if len(x.shape) > 2:
         x = keras.layers.Flatten(name=f"{name}_flatten")(x)
-    z = dense(options, noise_dim, f"{name}_z")(x)
+    with float32_layers():
+        z = dense(options, noise_dim, f"{name}_z")(x)
     return keras.Model(images, z, name=name)

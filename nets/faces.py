@@ -31,7 +31,7 @@ import math
 import keras
 
 from scogan.nets.coupled import Architecture
-from scogan.nets.layers import NetOptions, conv, dense, norm, prelu, upconv
+from scogan.nets.layers import NetOptions, conv, dense, dropout, norm, prelu, upconv
 
 # (filters, kernel, dropout rate after the block) of Table A.2's convolutions.
 DISCRIMINATOR_CONVS = ((32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, 3, 0.3), (512, 3, 0.3), (1024, 3, 0.5))
@@ -73,12 +73,12 @@ def faces_discriminator(image_shape: tuple[int, int, int], options: NetOptions) 
     convs = DISCRIMINATOR_CONVS[: min(len(DISCRIMINATOR_CONVS), _levels(image_shape, "discriminator") - 1)]
     c = options.channels
 
-    def conv_block(filters: int, kernel: int, dropout: float):
+    def conv_block(filters: int, kernel: int, rate: float):
         def block(name: str):
             layers = [conv(options, c(filters), kernel, 2, f"{name}_conv"), *norm(options.disc_norm, f"{name}_norm"),
                       prelu(options, f"{name}_prelu")]
-            if dropout:
-                layers.append(keras.layers.Dropout(dropout, name=f"{name}_dropout"))
+            if rate:
+                layers.append(dropout(rate, f"{name}_dropout"))
             return layers
         return block
 
@@ -88,7 +88,7 @@ def faces_discriminator(image_shape: tuple[int, int, int], options: NetOptions) 
             dense(options, c(2048), f"{name}_dense"),
             *norm(options.disc_norm, f"{name}_norm"),
             prelu(options, f"{name}_prelu", conv=False),
-            keras.layers.Dropout(0.5, name=f"{name}_dropout"),
+            dropout(0.5, f"{name}_dropout"),
         ]
 
     def logit(name: str):

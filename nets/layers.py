@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import keras
 
+from scogan.utils.precision import float32_layers
+
 Block = Callable[[str], Sequence[keras.layers.Layer]]
 """Creates the layers of one network block; the argument is a unique name prefix.
 
@@ -84,6 +86,15 @@ def norm(kind: str, name: str) -> list[keras.layers.Layer]:
     if kind == "layer":
         return [keras.layers.LayerNormalization(name=name)]
     return []
+
+
+def dropout(rate: float, name: str) -> keras.layers.Dropout:
+    """Dropout computing in float32 under any precision policy: Keras draws the mask in the
+    layer's compute dtype, so a bfloat16 dropout would draw other masks from the same seed,
+    and ``--precision`` would change the random stream, not only the rounding (measured: the
+    first step's losses 5% apart instead of 0.2%)."""
+    with float32_layers():
+        return keras.layers.Dropout(rate, name=name)
 
 
 def conv(options: NetOptions, filters: int, kernel: int, stride: int, name: str) -> keras.layers.Conv2D:

@@ -28,6 +28,7 @@ import tensorflow as tf
 from scogan.nets.coupled import CoupledDiscriminator
 from scogan.nets.layers import NetOptions, dense
 from scogan.utils.config import ConfigurationError
+from scogan.utils.precision import float32_layers
 
 
 def _split_trailing_dropout(layers: list[keras.layers.Layer]) -> tuple[list, list]:
@@ -57,8 +58,9 @@ class ClassifyingDiscriminator:
             raise ConfigurationError(f"a classifier head needs at least 2 classes, got {num_classes}")
         self.discriminator = discriminator
         self.num_classes = num_classes
-        self.head = dense(options, num_classes, f"{name}_head")
-        self.softmax = keras.layers.Softmax(name=f"{name}_softmax")
+        with float32_layers():  # class logits and probabilities in float32 under a mixed policy
+            self.head = dense(options, num_classes, f"{name}_head")
+            self.softmax = keras.layers.Softmax(name=f"{name}_softmax")
         self.joint_models: list[keras.Model] = []
         self.classifiers: list[keras.Model] = []
         for d, domain_model in enumerate(discriminator.domain_models):

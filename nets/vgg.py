@@ -9,7 +9,8 @@ names (``block1_conv1`` ... ``block5_conv3``, max pooling between blocks).
 
 Inputs are images in [-1, 1] (1 or 3 channels; gray is repeated), standardised the
 torchvision way (ImageNet mean and standard deviation, RGB), as LPIPS does. The model
-is never trainable: its weights are constants for every optimizer.
+is never trainable: its weights are constants for every optimizer. It computes in float32
+under any ``--precision``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 
 import keras
 import tensorflow as tf
+
+from scogan.utils.precision import float32_layers
 
 BLOCKS = (2, 2, 3, 3, 3)  # convolutions per VGG16 block
 LAYER_NAMES = tuple(f"block{b}_conv{i}" for b, n in enumerate(BLOCKS, start=1) for i in range(1, n + 1))
@@ -38,12 +41,19 @@ def vgg16_features(layers: Sequence[str], channels: int = 3,
     ``metrics.lpips_weights.LPIPSWeightsUnavailable`` when the verified weights cannot
     be obtained: the perceptual loss never runs on random weights.
     """
-    from scogan.metrics.lpips import scale_inputs
     from scogan.metrics.lpips_weights import load_weights
 
     layers = list(layers)
     check_layers(layers, "perceptual loss layers")
     weights = load_weights("vgg", weights_path)
+    with float32_layers():  # a frozen judge: float32 whatever --precision (utils.precision)
+        return _vgg16(layers, channels, weights)
+
+
+def _vgg16(layers: list[str], channels: int, weights) -> keras.Model:
+    """``vgg16_features`` with its converted ``weights`` (built under the policy in force)."""
+    from scogan.metrics.lpips import scale_inputs
+
     deepest = max(LAYER_NAMES.index(n) for n in layers)
     images = keras.Input((None, None, channels), name="images")
     x = keras.layers.Lambda(lambda t: scale_inputs(tf.repeat(t, 3, axis=-1) if t.shape[-1] == 1 else t),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -59,14 +60,21 @@ def no_tfds(monkeypatch):
 
 @pytest.fixture
 def op_determinism():
-    """Deterministic TensorFlow kernels for one test, switched off again afterwards: the switch
-    is process-wide, and a worker's later tests (e.g. an XLA-compiled step, which has no
-    deterministic MaxPool gradient) must not inherit it."""
+    """Deterministic TensorFlow kernels for one test (``_op_determinism_stays_in_its_test``
+    switches them off again)."""
     import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+
+
+@pytest.fixture(autouse=True)
+def _op_determinism_stays_in_its_test():
+    """Op determinism is process-wide: a test that switched it on must not hand it to the
+    worker's later tests (an XLA-compiled step, e.g., has no deterministic MaxPool gradient)."""
+    yield
+    if "tensorflow" not in sys.modules:
+        return
     from tensorflow.python.framework import config as framework_config
 
-    was = framework_config.is_op_determinism_enabled()
-    tf.config.experimental.enable_op_determinism()
-    yield
-    if not was:
+    if framework_config.is_op_determinism_enabled():
         framework_config.disable_op_determinism()

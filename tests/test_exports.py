@@ -1,9 +1,9 @@
 """Every ``.keras`` file a run writes loads with plain Keras, without this project.
 
-One tiny run per gan type is trained through ``main.main`` (as a user would). The run's
-networks are then rebuilt in-project from RUN/config.json and its last checkpoint, and
-a fresh Python process, with PYTHONPATH removed and a temporary folder as its current
-directory, loads every ``RUN/*.keras`` with ``keras.models.load_model(path)`` alone
+One tiny run per gan type, and three in mixed precision, is trained through ``main.main``
+(as a user would). The run's networks are then rebuilt in-project from RUN/config.json and
+its last checkpoint, and a fresh Python process, with PYTHONPATH removed and a temporary
+folder as its current directory, loads every ``RUN/*.keras`` with ``keras.models.load_model(path)`` alone
 (no custom objects, no unsafe deserialization), checks that no module of this project
 was imported, and runs each model on fixed inputs. Its outputs must equal the
 in-project networks' outputs.
@@ -33,6 +33,10 @@ RUNS = {
     "scogan_cycle": ["--gan_type", "scogan", "--use_cycle"],
     "uda": ["--gan_type", "uda", "--uda_protocol", "full"],
     "classifier": ["--gan_type", "classifier"],
+    # mixed precision: the exports keep their layers' (standard) policies and output float32
+    "cogan_bf16": ["--precision", "mixed_bfloat16"],
+    "scogan_cycle_f16": ["--gan_type", "scogan", "--use_cycle", "--precision", "mixed_float16"],
+    "classifier_bf16": ["--gan_type", "classifier", "--precision", "mixed_bfloat16"],
 }
 
 EXPECTED = {
@@ -43,6 +47,9 @@ EXPECTED = {
     "uda": {"generator1.keras", "generator2.keras", "generators.keras",
             "classifier_source.keras", "classifier_target.keras"},
     "classifier": {"classifier.keras"},
+    "cogan_bf16": {"generator1.keras", "generator2.keras", "generators.keras"},
+    "scogan_cycle_f16": {"generator1.keras", "generator2.keras", "generators.keras", "encoder.keras"},
+    "classifier_bf16": {"classifier.keras"},
 }
 
 # Run in the fresh process: argv[1] is a JSON list of [model path, inputs .npz, outputs .npz].
@@ -145,6 +152,7 @@ def _check_run(name, run, written, expected, inputs, loaded):
         assert [g.shape for g in got] == [w.shape for w in want], (name, file)
         for g, w in zip(got, want):
             assert np.all(np.isfinite(w)) and np.allclose(g, w, atol=1e-5), (name, file)
+            assert g.dtype == w.dtype == np.float32, (name, file, g.dtype)  # whatever --precision
     if name.startswith("cogan"):  # generators.keras: z (N, noise_dim) -> [images (N, H, W, C) in [-1, 1]] * 2
         config = json.loads((run / "config.json").read_text())
         images = expected["generators.keras"]

@@ -45,4 +45,4 @@ def test_jit_under_op_determinism_is_refused_with_the_reason(tmp_path, op_determ
     assert main.main([*args, "--dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "--jit: XLA cannot compile this training step" in err
-    assert "op determinism is enabled" in err and "Traceback" not in err
+    assert "op determinism is on" in err and "Traceback" not in err

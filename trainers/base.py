@@ -4,6 +4,9 @@ A subclass builds its networks and optimizers in ``build`` and implements
 ``train_step(batches) -> dict of scalars``; this class owns the rest (StyleGAN2's
 split of loss and loop). ``training_data`` (what each step reads) and ``save_samples``
 may be overridden: the classifier trainer reads labelled batches and draws no samples.
+``build`` runs under the ``--precision`` dtype policy (``utils.precision``), each update goes
+through ``trainers.updates.apply_update`` (loss-scaled under float16), and ``--jit``
+XLA-compiles the checked step (``trainers.xla``).
 Everything a run produces sits in its directory:
 
     config.json        the immutable configuration, as typed
@@ -32,28 +35,21 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from scogan.data import Task, training_batches
+from scogan.trainers import loss_scaling
 from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
 from scogan.trainers.progress import Speedometer, progress_fields, restart_clock
-from scogan.utils.config import Config, ConfigurationError
+from scogan.trainers.xla import compile_step, first_call
+from scogan.utils.config import Config
 from scogan.utils.images import pair_grid, save_image
 from scogan.utils.log import LOGGER, progress_enabled
 from scogan.utils.plots import plot_losses
+from scogan.utils.precision import dtype_policy, warn_if_slow
 from scogan.utils.resolved import write_resolved_config
 from scogan.utils.run_dir import write_status
 from scogan.utils.signals import EXIT_CODES, StopRequests, Terminated
 from scogan.utils.summaries import LOGS_DIR, SPEED_TAG, lr_tag, write_experiment, write_hparams
 
 GRID_ROWS, GRID_COLS = 4, 8
-
-
-def op_determinism_enabled() -> bool:
-    """Whether tf.config.experimental.enable_op_determinism() was called in this process (the
-    query is not in TensorFlow's public API; False where the private module moved)."""
-    try:
-        from tensorflow.python.framework import config as framework_config
-        return bool(framework_config.is_op_determinism_enabled())
-    except (ImportError, AttributeError):
-        return False
 
 
 class TrainingStopped(Exception):
@@ -89,22 +85,6 @@ def truncate_log(csv_path: Path, step: int) -> None:
             csv.writer(handle).writerows(kept)
 
 
-def make_optimizer(name: str, learning_rate: float, b1: float, b2: float) -> keras.optimizers.Optimizer:
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate, beta_1=b1, beta_2=b2)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate)
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=b1)
-    raise ValueError(f"unknown optimizer {name!r}; valid choices: adam, rmsprop, sgd")
-
-
-def all_finite(tensors: list[tf.Tensor | None]) -> tf.Tensor:
-    """True when every element of every (non-None) tensor is finite: a scalar bool tensor."""
-    return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors if t is not None]
-                                  or [tf.constant(True)]))
-
-
 def seed_states(*models: keras.Model) -> list[tf.Variable]:
     """Dropout seed-generator states: Keras keeps them out of checkpoints, we keep them in."""
     return [v for m in models for v in m.variables if "seed_generator_state" in v.path]
@@ -120,7 +100,11 @@ class Trainer(abc.ABC):
         keras.utils.set_random_seed(config.seed)
         self.rng = tf.random.Generator.from_seed(config.seed)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.build()
+        # The policy holds only while the networks are built: each layer keeps the one it was
+        # created with, and nothing built later in this process inherits it (utils.precision).
+        warn_if_slow(config.precision)
+        with dtype_policy(config.precision):
+            self.build()
         self.checkpoint = tf.train.Checkpoint(step=self.step, rng=self.rng, **self.trackables())
         self.checkpoints = CheckpointStore(self.checkpoint, self.run_dir / "checkpoints", max_to_keep=3)
         self.restored_checkpoint: str | None = None
@@ -239,27 +223,9 @@ class Trainer(abc.ABC):
             write_status(self.run_dir, "failed", int(self.step), f"{type(error).__name__}: {error}"[:500])
             raise
 
-    def _first_step(self, step_fn, batch):
-        """The step's first call, which traces (and with --jit compiles) it; an op XLA cannot
-        compile is reported as a refusal of --jit instead of TensorFlow's conversion trace."""
-        try:
-            return step_fn(batch)
-        except tf.errors.UnimplementedError as error:
-            if not self.config.jit:
-                raise
-            reason = str(error).strip().splitlines()[0]
-            if op_determinism_enabled():
-                reason += (" (op determinism is enabled in this process, and XLA has no deterministic "
-                           "MaxPool gradient; disable it or drop --jit)")
-            raise ConfigurationError(f"--jit: XLA cannot compile this training step: {reason}; "
-                                     "run without --jit") from None
-
     def _train_from(self, start: int) -> dict[str, float]:
         config = self.config
-        # No autograph: the steps use Python control flow only on Python values (domains,
-        # disc_iters, options), so converting their source bought nothing and cost 4-7 s of
-        # tracing per run (measured on a 2-iteration run: 26.6 s -> 14.4 s under cProfile).
-        step_fn = tf.function(self._checked_step, autograph=False, jit_compile=config.jit or None)
+        step_fn = self.step_function()
         writer = tf.summary.create_file_writer(str(self.run_dir / LOGS_DIR))
         resolved = write_resolved_config(self, writer, start)  # what runs, rewritten by each start and resume
         hparams = write_hparams(writer, resolved)
@@ -281,7 +247,7 @@ class Trainer(abc.ABC):
         with StopRequests() as stop:
             while int(self.step) < config.iterations:
                 batch = self._next_batch(batches)
-                metrics, flags, healthy = step_fn(batch) if traced else self._first_step(step_fn, batch)
+                metrics, flags, healthy = step_fn(batch) if traced else first_call(step_fn, batch, config.jit)
                 step = int(self.step.assign_add(1))
                 if not bool(healthy):
                     term, value = self.diagnose(metrics, flags)
@@ -332,12 +298,19 @@ class Trainer(abc.ABC):
         write_status(self.run_dir, "finished", int(self.step), f"trained for {int(self.step)} iterations")
         return last
 
+    def step_function(self):
+        """The checked training step as a ``tf.function``; XLA-compiled with ``--jit`` (``trainers.xla``)."""
+        return compile_step(self._checked_step, self.config.jit)
+
     def _checked_step(self, batch) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], tf.Tensor]:
         """``train_step``, its gradient flags (the ``finite/<what>`` entries it returns, popped
         from the logged metrics) and one flag: every logged value, gradient and checkpointed
         float variable is finite after the step."""
         metrics = dict(self.train_step(batch))
         flags = {k[len("finite/"):]: metrics.pop(k) for k in sorted(metrics) if k.startswith("finite/")}
+        for name, optimizer in self.named_optimizers().items():
+            if loss_scaling.is_loss_scaled(optimizer):
+                metrics[f"loss_scale/{name}"] = loss_scaling.loss_scale(optimizer)
         values = [tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))) for v in metrics.values()]
         weights = [tf.reduce_all(tf.math.is_finite(v)) for v in self._float_variables()]
         return metrics, flags, tf.reduce_all(tf.stack([*values, *flags.values(), *weights]))

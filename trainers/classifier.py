@@ -37,7 +37,8 @@ from scogan.losses.classification import classification_loss
 from scogan.metrics.classification import require_labels
 from scogan.nets.classifier import build_classifier
 from scogan.nets.layers import NetOptions
-from scogan.trainers.base import Trainer, all_finite, make_optimizer, seed_states
+from scogan.trainers.base import Trainer, seed_states
+from scogan.trainers.updates import apply_update, make_optimizer
 from scogan.utils.config import Config, ConfigurationError
 
 ACCURACY_METRICS = ("classifier_accuracy",)
@@ -65,7 +66,7 @@ class ClassifierTrainer(Trainer):
         self.train_domains = [train_domains[i] for i in self.train_indices]
         self.options = options = NetOptions(width=config.width, weight_init=config.weight_init)
         self.model: keras.Model = build_classifier(task.image_shapes[0], task.num_classes, task.multi_label, options)
-        self.optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2)
+        self.optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2, config.precision)
         self.optimizer.build(self.model.trainable_variables)
         self.output_path = Path(config.classifier_path) if config.classifier_path else self.run_dir / "classifier.keras"
 
@@ -94,10 +95,9 @@ class ClassifierTrainer(Trainer):
         with tf.GradientTape() as tape:
             probabilities = self.model(images, training=True)
             loss = classification_loss(labels, probabilities)
-        gradients = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(gradients, variables))
+        healthy = apply_update(self.optimizer, tape, loss, variables)
         return {"loss": loss, "train_accuracy": self._batch_accuracy(labels, probabilities),
-                "finite/classifier gradients": all_finite(gradients)}
+                "finite/classifier gradients": healthy}
 
     @staticmethod
     def _batch_accuracy(labels: tf.Tensor, probabilities: tf.Tensor) -> tf.Tensor:

@@ -29,7 +29,8 @@ from scogan.nets import (
     default_discriminator_width,
 )
 from scogan.penalties import decayed_variables, get_discriminator_penalty, l2_weight_decay
-from scogan.trainers.base import Trainer, all_finite, make_optimizer
+from scogan.trainers.base import Trainer
+from scogan.trainers.updates import apply_update, make_optimizer
 
 
 class GANTrainer(Trainer):
@@ -74,8 +75,8 @@ class GANTrainer(Trainer):
         )
         if len(set(task.image_shapes)) != 1:
             raise ValueError(f"all domains must have the same image shape, got {task.image_shapes}")
-        self.g_optimizer = make_optimizer(config.optim_g, config.lr_g, config.b1, config.b2)
-        self.d_optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2)
+        self.g_optimizer = make_optimizer(config.optim_g, config.lr_g, config.b1, config.b2, config.precision)
+        self.d_optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2, config.precision)
         # Keras 3: one optimizer per variable set, built before any step or restore.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -114,12 +115,9 @@ class GANTrainer(Trainer):
         return [1.0] * len(variables)
 
     def _apply(self, optimizer, loss: tf.Tensor, tape: tf.GradientTape, variables, shared) -> tf.Tensor:
-        """One optimizer update; returns whether every gradient was finite."""
-        gradients = tape.gradient(loss, variables)
-        scales = self.gradient_scales(variables, shared)
-        gradients = [g if s == 1.0 else g * s for g, s in zip(gradients, scales)]
-        optimizer.apply_gradients(zip(gradients, variables))
-        return all_finite(gradients)
+        """One optimizer update (``trainers.updates.apply_update``, loss-scaled under float16);
+        returns whether it is healthy (every gradient finite, or a skipped loss-scale overflow)."""
+        return apply_update(optimizer, tape, loss, variables, self.gradient_scales(variables, shared))
 
     # -- the step ---------------------------------------------------------------------------
     def real_and_fake_logits(

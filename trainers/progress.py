@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 # Kept in losses.csv and TensorBoard, left off the bar: they hide the terms that move.
 HIDDEN_SUFFIXES = ("weight_decay", "_total")
+HIDDEN_PREFIXES = ("finite/", "loss_scale/")  # gradient flags; float16 loss scales (trainers.loss_scaling)
 # Per-domain keys ``<name>/<domain>`` shown as ``<short><domain>``.
 SHORT = {"d_loss": "d", "g_loss": "g", "gp": "gp"}
 
@@ -18,7 +19,7 @@ def progress_fields(metrics: Mapping[str, float]) -> dict[str, str]:
     totals are left to losses.csv and TensorBoard. Values are formatted to 3 decimals."""
     fields = {}
     for key, value in metrics.items():
-        if key.endswith(HIDDEN_SUFFIXES) or key.startswith("finite/"):
+        if key.endswith(HIDDEN_SUFFIXES) or key.startswith(HIDDEN_PREFIXES):
             continue
         name, _, domain = key.partition("/")
         label = f"{SHORT.get(name, name + '/')}{domain}" if domain else key

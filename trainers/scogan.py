@@ -46,8 +46,8 @@ from scogan.penalties.generator import (
     semantic_difference,
     style_difference,
 )
-from scogan.trainers.base import make_optimizer
 from scogan.trainers.cogan import CoGANTrainer
+from scogan.trainers.updates import apply_update, make_optimizer
 from scogan.utils.config import ConfigurationError
 
 FEATURE_LAYERS_DEFAULT = 3  # thesis Sec. 4.1: K = 3
@@ -93,7 +93,8 @@ class SCoGANTrainer(CoGANTrainer):
                 d_arch = resolve_architecture(config.d_arch, task.image_shapes[0])
                 self.encoder = build_encoder(DISCRIMINATORS.get(d_arch)(task.image_shapes[0], options),
                                              task.image_shapes[0], config.noise_dim, options)
-                self.e_optimizer = make_optimizer(config.optim_g, config.lr_g, config.b1, config.b2)
+                self.e_optimizer = make_optimizer(config.optim_g, config.lr_g, config.b1, config.b2,
+                                                  config.precision)
                 self.e_optimizer.build(self.encoder.trainable_variables)
             else:
                 skipped.append("--use_cycle (--cycle_weight 0)")
@@ -159,7 +160,8 @@ class SCoGANTrainer(CoGANTrainer):
         raw: dict[str, tf.Tensor] = {}
         weights: dict[str, float] = {}
         if self.feature_layers:
-            compared = [f[FEATURE_FIRST_BLOCK:] for f in features]
+            # Hidden blocks compute in 16 bits under a mixed --precision; the term is float32.
+            compared = [[tf.cast(x, tf.float32) for x in f[FEATURE_FIRST_BLOCK:]] for f in features]
             raw["feature"], weights["feature"] = feature_difference(compared, self.feature_layers), config.penalty_weight_g
         if self.classifier is not None:
             predictions = [self.classifier(x, training=False) for x in fakes]
@@ -192,9 +194,8 @@ class SCoGANTrainer(CoGANTrainer):
     def auxiliary_update(self, tape: tf.GradientTape, logs: dict[str, tf.Tensor]) -> None:
         if self.encoder is None:
             return
-        variables = self.encoder.trainable_variables
-        gradients = tape.gradient(logs["raw/cycle"], variables)
-        self.e_optimizer.apply_gradients(zip(gradients, variables))
+        logs["finite/encoder gradients"] = apply_update(self.e_optimizer, tape, logs["raw/cycle"],
+                                                        self.encoder.trainable_variables)
 
     def export(self) -> None:
         super().export()

@@ -47,8 +47,8 @@ from scogan.data.task import Domain, Task
 from scogan.data.usps import paper_sample
 from scogan.nets.uda import ClassifyingDiscriminator
 from scogan.penalties import decayed_variables, l2_weight_decay
-from scogan.trainers.base import make_optimizer
 from scogan.trainers.cogan import CoGANTrainer
+from scogan.trainers.updates import make_optimizer
 from scogan.utils.config import Config, ConfigurationError
 
 LABELLED_TASKS = "mnist2usps, usps2mnist, mnist2mnistm, mnist2svhn and the MNIST digit tasks"
@@ -123,7 +123,7 @@ class UDATrainer(CoGANTrainer):
         # problem. The source-only baseline trains the source path's variables alone.
         self._d_variables = (self.classifying.classifiers[0].trainable_variables if config.uda_source_only
                              else self.classifying.trainable_variables)
-        self.d_optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2)
+        self.d_optimizer = make_optimizer(config.optim_d, config.lr_d, config.b1, config.b2, config.precision)
         self.d_optimizer.build(self._d_variables)
         self._d_decayed = decayed_variables(self._d_variables)
 

@@ -22,6 +22,7 @@ from typing import Any
 from scogan.utils.cli_help import EXAMPLES, HelpFormatter
 
 DATA_DIR_ENV = "COGAN_DATA_DIR"
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies (utils.precision)
 
 
 class ConfigurationError(ValueError):
@@ -48,9 +49,8 @@ class Config:
     gan_type: str = _opt("cogan", "Model to train: gan (one domain), cogan (weight sharing), "
                          "scogan (soft coupling by generator regularisers), classifier (the "
                          "pretrained classifier of the semantic loss / pair class agreement), "
-                         "uda (CoGAN unsupervised domain adaptation, paper Sec. 5: a softmax "
-                         "classifier on the discriminators' shared last hidden layer, trained on "
-                         "domain 1's labels; domain 2's training labels are never read).",
+                         "uda (CoGAN domain adaptation, paper Sec. 5: a classifier on the "
+                         "discriminators' shared layer learns domain 1's labels, never domain 2's).",
                          choices=("gan", "cogan", "scogan", "classifier", "uda"), group="run")
     mode: str = _opt("train", "train a model, or use the run in --dir: evaluate it, sample "
                      "tuples of images from it, render latent walks (interpolate), or translate "
@@ -126,8 +126,7 @@ class Config:
     iterations: int = _opt(1000, "Generator updates to train for (CoGAN paper: 25000).",
                            aliases=("--epochs",))
     disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
-    jit: bool = _opt(False, "Compile the training step with XLA (slower on the CPUs measured, "
-                     "see docs/benchmarks.md).")
+    jit: bool = _opt(False, "XLA-compile the training step (on CPUs: slower).")
     optim_d: str = _opt("adam", "Discriminator optimizer.", choices=("adam", "rmsprop", "sgd"))
     optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
     # 5e-4, not DCGAN's 2e-4: measured on the default run (mnist2edge, 1,000 iterations at
@@ -139,6 +138,9 @@ class Config:
     b1: float = _opt(0.5, "Adam's beta_1 (DCGAN: 0.5; WGAN-GP: 0.0), and the momentum of sgd (so "
                      "--optim_* sgd has momentum 0.5 unless --b1 0); rmsprop has neither.")
     b2: float = _opt(0.999, "Adam's beta_2 (DCGAN: 0.999; WGAN-GP: 0.9); sgd and rmsprop have none.")
+    precision: str = _opt("float32", "Mixed policies compute layers in 16 bits, keep weights and "
+                          "outputs float32; mixed_float16 adds loss scaling (docs/usage.md).",
+                          choices=PRECISIONS)
     # -- networks ----------------------------------------------------------------------------
     g_arch: str = _opt("auto", "Generator architecture: auto (the thesis net for the image size: "
                        "digit for 32x32, faces for 64 to 256) or one of {names}.", group="networks",

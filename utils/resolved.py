@@ -5,7 +5,8 @@ what ``--resume`` and ``--mode evaluate`` load. This file is a record only, neve
 back: the same keys with every ``auto`` or unset value replaced by what the trainer built
 (read from its networks and its task, not worked out again from the options), a few
 keys of its own (per-domain image shapes, data sources, the ``--gan_type`` defaults in
-force) and ``environment`` (library versions, platform, the git commit of the code).
+force, the networks' compute dtype and loss scaling) and ``environment`` (library
+versions, platform, the git commit of the code).
 Each start of training, new or resumed, rewrites it and logs it to TensorBoard as text.
 """
 
@@ -119,6 +120,18 @@ def _networks(trainer) -> dict[str, Any]:
     return values
 
 
+def _precision(trainer) -> dict[str, Any]:
+    """What ``--precision`` built: the dtype the networks compute in (read from the main
+    network's first layer with weights) and whether the optimizers scale the loss."""
+    from scogan.trainers.loss_scaling import is_loss_scaled
+    from scogan.utils.precision import compute_dtype
+
+    generator = getattr(trainer, "generator", None)
+    model = generator.model if generator is not None else trainer.model
+    return {"compute_dtype": compute_dtype(model), "variable_dtype": model.dtype_policy.variable_dtype,
+            "loss_scaling": any(is_loss_scaled(o) for o in trainer.optimizers())}
+
+
 def resolved_config(trainer) -> dict[str, Any]:
     """The run's configuration with every ``auto``/unset value replaced by what ``trainer``
     built, plus ``gan_type_defaults`` and ``environment`` (see the module docstring)."""
@@ -126,6 +139,7 @@ def resolved_config(trainer) -> dict[str, Any]:
     values = json.loads(config.to_json())
     values.update(_data(trainer))
     values.update(_networks(trainer))
+    values.update(_precision(trainer))
     # The --gan_type defaults in force: those the run's values equal (one typed equal to
     # its default counts as the default, as it changes nothing).
     values["gan_type_defaults"] = {name: value for name, value in GAN_TYPE_DEFAULTS.get(config.gan_type, {}).items()
