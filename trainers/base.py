@@ -4,6 +4,8 @@ A subclass builds its networks and optimizers in ``build`` and implements
 ``train_step(batches) -> dict of scalars``; this class owns the rest (StyleGAN2's
 split of loss and loop). ``training_data`` (what each step reads) and ``save_samples``
 may be overridden: the classifier trainer reads labelled batches and draws no samples.
+Under ``--strategy mirrored`` or ``multiworker`` the same loop runs the step on every
+replica (``trainers.distribute`` says what that changes, and what it does not).
 Everything a run produces sits in its directory:
 
     config.json        the immutable configuration, as typed
@@ -21,8 +23,10 @@ Everything a run produces sits in its directory:
 from __future__ import annotations
 
 import abc
+import contextlib
 import csv
 import math
+import signal
 import time
 from pathlib import Path
 
@@ -32,6 +36,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from scogan.data import Task, training_batches
+from scogan.trainers import distribute
 from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
 from scogan.trainers.progress import Speedometer, progress_fields, restart_clock
 from scogan.utils.config import Config
@@ -89,6 +94,11 @@ def make_optimizer(name: str, learning_rate: float, b1: float, b2: float) -> ker
     raise ValueError(f"unknown optimizer {name!r}; valid choices: adam, rmsprop, sgd")
 
 
+def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """The optimizer's current learning rate (``float()`` of a mirrored variable fails)."""
+    return float(np.asarray(optimizer.learning_rate))
+
+
 def all_finite(tensors: list[tf.Tensor | None]) -> tf.Tensor:
     """True when every element of every (non-None) tensor is finite: a scalar bool tensor."""
     return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(t)) for t in tensors if t is not None]
@@ -107,10 +117,23 @@ class Trainer(abc.ABC):
         self.config = config
         self.task = task
         self.run_dir = Path(run_dir)
-        keras.utils.set_random_seed(config.seed)
-        self.rng = tf.random.Generator.from_seed(config.seed)
+        # --strategy (trainers.distribute): "default" is no strategy, the single-device path.
+        self.strategy = distribute.strategy_for(config.strategy)
+        self.distributed = config.strategy != "default"
+        self.replicas = self.strategy.num_replicas_in_sync
+        distribute.check_divisible(config.batch_size, self.replicas, config.strategy)
+        # The step counter is the loop's (read and advanced outside the replicas): one copy.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self.build()
+        with self.scope():  # variables and optimizers are the strategy's (mirrored)
+            keras.utils.set_random_seed(config.seed)
+            self.rng = tf.random.Generator.from_seed(config.seed)
+            self.build()
+        self._averaged_norms: list[keras.layers.BatchNormalization] = []
+        if self.distributed:
+            norms = distribute.batch_norm_layers(self.models())
+            for layer in norms:
+                layer.synchronized = config.sync_batch_norm
+            self._averaged_norms = [] if config.sync_batch_norm else norms
         self.checkpoint = tf.train.Checkpoint(step=self.step, rng=self.rng, **self.trackables())
         self.checkpoints = CheckpointStore(self.checkpoint, self.run_dir / "checkpoints", max_to_keep=3)
         self.restored_checkpoint: str | None = None
@@ -151,12 +174,52 @@ class Trainer(abc.ABC):
 
     # -- shared machinery -------------------------------------------------------------------
     def noise(self, n: int, rng: tf.random.Generator | None = None) -> tf.Tensor:
-        """Latent vectors (n, noise_dim): uniform in [-1, 1] or standard normal."""
-        rng = rng or self.rng
+        """Latent vectors (n, noise_dim): uniform in [-1, 1] or standard normal.
+
+        Inside a replica of a strategy, ``n`` is the global batch and the result this
+        replica's rows of it (``trainers.distribute``: the numbers one device would draw)."""
         shape = (n, self.config.noise_dim)
+        if rng is None and self._in_replica():
+            if self.config.noise_type == "uniform":
+                return distribute.replica_rows_of_draw(self.rng, shape, "uniform", -1.0, 1.0)
+            return distribute.replica_rows_of_draw(self.rng, shape, "normal")
+        rng = rng or self.rng
         if self.config.noise_type == "uniform":
             return rng.uniform(shape, -1.0, 1.0)
         return rng.normal(shape)
+
+    def interpolation_weights(self) -> tf.Tensor:
+        """The gradient penalty's per-example weights epsilon ~ U[0, 1), (batch, 1, 1, 1); in a
+        replica, its rows of the global batch's (as ``noise``)."""
+        shape = [self.config.batch_size, 1, 1, 1]
+        if self._in_replica():
+            return distribute.replica_rows_of_draw(self.rng, shape, "uniform")
+        return self.rng.uniform(shape)
+
+    def gradients(self, tape: tf.GradientTape, loss: tf.Tensor, variables: list) -> list[tf.Tensor | None]:
+        """d loss / d variables. Under a strategy, of loss / R: ``loss`` is this replica's mean
+        over its rows, and Keras' optimizer sums the gradients over the R replicas, so the
+        update is that of the global-batch mean (and a batch-free term such as weight decay
+        counts once)."""
+        if not self.distributed:
+            return tape.gradient(loss, variables)
+        # Seeding backpropagation with 1/R scales every gradient; the tape is already closed.
+        return tape.gradient(loss, variables, output_gradients=tf.fill(tf.shape(loss), 1.0 / self.replicas))
+
+    def scope(self):
+        """The strategy's scope (nothing for ``--strategy default``): where variables are made."""
+        return self.strategy.scope() if self.distributed else contextlib.nullcontext()
+
+    def models(self) -> list[keras.Model]:
+        """The trained Keras models among the checkpointed objects."""
+        return [o for o in self.trackables().values() if isinstance(o, keras.Model)]
+
+    def _in_replica(self) -> bool:
+        """Inside ``strategy.run`` of this trainer's (non-default) strategy."""
+        if not self.distributed:
+            return False
+        context = tf.distribute.get_replica_context()
+        return context is not None and context.strategy is self.strategy
 
     @property
     def manager(self) -> tf.train.CheckpointManager:
@@ -171,6 +234,15 @@ class Trainer(abc.ABC):
                 raise CheckpointError(f"no checkpoint in {self.run_dir / 'checkpoints'}: nothing to resume "
                                       "or evaluate")
             return 0
+        return int(self.step)
+
+    def restore_from(self, directory: str | Path) -> int:
+        """Restore the newest readable checkpoint of another run directory's ``checkpoints``
+        (a multiworker non-chief resuming from the chief's), writing nothing there; returns its
+        step. ``CheckpointError`` when there is none."""
+        self.restored_checkpoint = CheckpointStore(self.checkpoint, directory, read_only=True).restore_latest()
+        if self.restored_checkpoint is None:
+            raise CheckpointError(f"no checkpoint in {directory}: nothing to resume")
         return int(self.step)
 
     def restore_checkpoint(self, prefix: str) -> int:
@@ -234,7 +306,8 @@ class Trainer(abc.ABC):
         # No autograph: the steps use Python control flow only on Python values (domains,
         # disc_iters, options), so converting their source bought nothing and cost 4-7 s of
         # tracing per run (measured on a 2-iteration run: 26.6 s -> 14.4 s under cProfile).
-        step_fn = tf.function(self._checked_step, autograph=False)
+        step_fn = tf.function(self._distributed_step if self.distributed else self._checked_step,
+                              autograph=False)
         writer = tf.summary.create_file_writer(str(self.run_dir / LOGS_DIR))
         resolved = write_resolved_config(self, writer, start)  # what runs, rewritten by each start and resume
         hparams = write_hparams(writer, resolved)
@@ -251,12 +324,17 @@ class Trainer(abc.ABC):
                    unit="it", dynamic_ncols=True, disable=not progress_enabled())
         speed = Speedometer()
         traced = False
-        batches = iter(self.training_data(start))
+        batches = self._batches(start)
         LOGGER.debug("tracing the training step (the first step of a start takes longer)")
         with StopRequests() as stop:
             while int(self.step) < config.iterations:
                 batch = self._next_batch(batches)
-                metrics, flags, healthy = step_fn(batch)
+                if self.distributed:  # the clock's and the signals' requests, agreed by all workers
+                    clock_due = time.time() - saved_at >= 60 * config.checkpoint_minutes
+                    metrics, flags, healthy, agreed = step_fn(batch, tf.constant([clock_due, stop.requested]))
+                    clock_due, stopping = (bool(x) for x in agreed.numpy())
+                else:
+                    metrics, flags, healthy = step_fn(batch)
                 step = int(self.step.assign_add(1))
                 if not bool(healthy):
                     term, value = self.diagnose(metrics, flags)
@@ -266,7 +344,7 @@ class Trainer(abc.ABC):
                         truncate_log(csv_path, step)
                         restart_clock(bar, step)
                         speed.restart(step)
-                        batches = iter(self.training_data(step))
+                        batches = self._batches(step)
                         continue
                     self._diverged(step, term, value, bar)
                 if traced:
@@ -284,18 +362,21 @@ class Trainer(abc.ABC):
                     bar.set_postfix(progress_fields(last), refresh=False)
                 if config.images_while_training and step % config.images_while_training == 0:
                     self.save_samples(f"step_{step:06d}", writer)
-                due = step % config.checkpoint_every == 0 or time.time() - saved_at >= 60 * config.checkpoint_minutes
-                if due or stop.requested:
+                if not self.distributed:
+                    clock_due, stopping = time.time() - saved_at >= 60 * config.checkpoint_minutes, stop.requested
+                due = step % config.checkpoint_every == 0 or clock_due
+                if due or stopping:
                     self.checkpoints.save(step)
                     LOGGER.debug("checkpoint ckpt-%d written", step)
                     saved_at = time.time()
-                if stop.requested:
+                if stopping:
                     bar.close()
                     writer.flush()
-                    message = (f"interrupted by {stop.name} at step {step} of {config.iterations}; checkpoint "
+                    cause = stop.name or "a signal to another worker"  # multiworker: all stop together
+                    message = (f"interrupted by {cause} at step {step} of {config.iterations}; checkpoint "
                                f"ckpt-{step} written; continue with: python main.py --resume --dir {self.run_dir}")
                     write_status(self.run_dir, "interrupted", step, message)
-                    raise Interrupted(message, EXIT_CODES[stop.signum])
+                    raise Interrupted(message, EXIT_CODES[stop.signum or signal.SIGTERM])
             bar.close()
             if not (self.checkpoints.latest or "").endswith(f"-{int(self.step)}"):
                 self.checkpoints.save(int(self.step))
@@ -303,7 +384,7 @@ class Trainer(abc.ABC):
             writer.flush()
             if csv_path.exists():
                 plot_losses(csv_path, self.run_dir / "losses.png")
-            self.export()
+            self.export_networks()
         write_status(self.run_dir, "finished", int(self.step), f"trained for {int(self.step)} iterations")
         return last
 
@@ -316,6 +397,19 @@ class Trainer(abc.ABC):
         values = [tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))) for v in metrics.values()]
         weights = [tf.reduce_all(tf.math.is_finite(v)) for v in self._float_variables()]
         return metrics, flags, tf.reduce_all(tf.stack([*values, *flags.values(), *weights]))
+
+    def _distributed_step(self, batch, requests: tf.Tensor):
+        """``_checked_step`` on every replica (``batch`` a distributed value), with the outputs
+        reduced over replicas and ``requests`` (the loop's checkpoint and stop requests) ORed
+        over workers; returns them as one value (they are equal on every replica)."""
+        outputs = self.strategy.run(self._replica_step, (batch, requests))
+        return tf.nest.map_structure(lambda value: self.strategy.experimental_local_results(value)[0], outputs)
+
+    def _replica_step(self, batch, requests: tf.Tensor):
+        with distribute.replica_dropout_seeds(self.trackables().get("dropout_seeds", [])):
+            metrics, flags, healthy = self._checked_step(batch)
+        distribute.average_moving_statistics(self._averaged_norms)
+        return distribute.reduce_step(metrics, flags, healthy, requests)
 
     def _float_variables(self) -> list[tf.Variable]:
         return [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
@@ -354,8 +448,8 @@ class Trainer(abc.ABC):
         factor = self.config.nan_lr_factor
         rates = []
         for optimizer in self.optimizers():
-            optimizer.learning_rate = float(optimizer.learning_rate) * factor
-            rates.append(f"{float(optimizer.learning_rate):.3g}")
+            optimizer.learning_rate = learning_rate(optimizer) * factor
+            rates.append(f"{learning_rate(optimizer):.3g}")
         restored = int(self.step)
         LOGGER.warning("%s is %s at step %d; rollback %d of %d: restored %s, learning rates now %s", term, value,
                        step, count, self.config.nan_rollbacks, Path(self.restored_checkpoint).name, ", ".join(rates))
@@ -387,7 +481,7 @@ class Trainer(abc.ABC):
         it) and the training speed since the last log."""
         with writer.as_default(step=step):
             for name, optimizer in self.named_optimizers().items():
-                tf.summary.scalar(lr_tag(name), float(optimizer.learning_rate))
+                tf.summary.scalar(lr_tag(name), learning_rate(optimizer))
             if iterations_per_second is not None:
                 tf.summary.scalar(SPEED_TAG, iterations_per_second)
 
@@ -403,6 +497,33 @@ class Trainer(abc.ABC):
             named = f"; damaged file(s): {', '.join(damaged[:5])}" if damaged else ""
             raise DataError(f"reading training images failed at step {int(self.step) + 1}: "
                             f"{error.message.splitlines()[0][:200]}{named}") from None
+
+    def _batches(self, start_step: int):
+        """An iterator over ``training_data(start_step)``; under a strategy, each replica's rows
+        of it (``trainers.distribute.distribute_steps``)."""
+        if not self.distributed:
+            return iter(self.training_data(start_step))
+        return iter(distribute.distribute_steps(self.strategy, lambda: self.training_data(start_step),
+                                                self.batch_axis))
+
+    @property
+    def batch_axis(self) -> int:
+        """The batch axis of every tensor ``training_data`` yields: 1 after the stacked
+        discriminator updates (``batches_per_step``)."""
+        return 1
+
+    def export_networks(self) -> None:
+        """``export``, with BatchNorm unsynchronised in the saved files (``--sync_batch_norm``
+        is how this run trained, not a property of the networks)."""
+        norms = distribute.batch_norm_layers(self.models()) if self.distributed else []
+        synchronized = [layer.synchronized for layer in norms]
+        for layer in norms:
+            layer.synchronized = False
+        try:
+            self.export()
+        finally:
+            for layer, value in zip(norms, synchronized):
+                layer.synchronized = value
 
     def training_data(self, start_step: int) -> tf.data.Dataset:
         """The ``train_step`` inputs from step ``start_step`` on: per step, one tensor per

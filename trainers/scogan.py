@@ -193,7 +193,7 @@ class SCoGANTrainer(CoGANTrainer):
         if self.encoder is None:
             return
         variables = self.encoder.trainable_variables
-        gradients = tape.gradient(logs["raw/cycle"], variables)
+        gradients = self.gradients(tape, logs["raw/cycle"], variables)
         self.e_optimizer.apply_gradients(zip(gradients, variables))
 
     def export(self) -> None:

@@ -116,7 +116,14 @@ class Config:
                                 "(divided by the number of domains sharing it).",
                                 choices=("sum", "mean"), group="objective")
     # -- optimisation ------------------------------------------------------------------------
-    batch_size: int = _opt(32, "Images per domain per batch (CoGAN paper: 128).")
+    batch_size: int = _opt(32, "Images per domain per batch (CoGAN paper: 128); under --strategy, "
+                           "the global batch.")
+    strategy: str = _opt("default", "Devices to train on: default (one), mirrored (every GPU of this "
+                         "machine) or multiworker (the machines in TF_CONFIG; needs --dir); see "
+                         "docs/distributed.md. --resume may change it.",
+                         choices=("default", "mirrored", "multiworker"))
+    sync_batch_norm: bool = _opt(False, "Under --strategy: BatchNorm statistics of the global batch, "
+                                 "not of each replica's rows.")
     iterations: int = _opt(1000, "Generator updates to train for (CoGAN paper: 25000).",
                            aliases=("--epochs",))
     disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
