@@ -81,35 +81,36 @@ def train(config: Config, given: set[str]) -> None:
 
     The run directory is created and locked (``utils.run_dir.RunLock``) before any data is
     loaded. A resume rewrites nothing in the run (config.json included) until its data
-    matches the run's and a checkpoint has been restored.
+    matches the run's and a checkpoint has been restored. Under ``--strategy multiworker``
+    only the chief does this; the other workers train in a temporary directory
+    (``_train_worker``).
     """
     from scogan.trainers import TRAINERS
     from scogan.utils.run_dir import (
         RunLock,
         claim_run_dir,
-        load_run_config,
         remove_unstarted,
         write_config,
     )
 
+    if config.strategy != "default":
+        from scogan.trainers.distribute import is_chief, strategy_for
+
+        if config.strategy == "multiworker" and not config.dir:
+            raise UsageError("--strategy multiworker needs --dir RUN, the same on every worker (on storage "
+                             "every worker can read, for --resume)")
+        strategy = strategy_for(config.strategy)  # first: MultiWorkerMirroredStrategy sets up the runtime
+        LOGGER.info("--strategy %s: %d replicas, %d images per domain on each", config.strategy,
+                    strategy.num_replicas_in_sync, config.batch_size // strategy.num_replicas_in_sync)
+        if strategy.num_replicas_in_sync == 1:
+            LOGGER.warning("--strategy %s found one device: it trains one replica, with the strategy's "
+                           "overhead; --strategy default is faster here", config.strategy)
+        if not is_chief(strategy):
+            _train_worker(config, given)
+            return
     if config.resume:
-        if not config.dir:
-            raise UsageError("--resume needs --dir RUN")
+        config = resumed_config(config, given)
         run_dir = Path(config.dir)
-        saved = load_run_config(run_dir)
-        changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source", *CACHING,
-                                             *CONSOLE}
-                         if getattr(config, k) != getattr(saved, k))
-        if changed:
-            raise UsageError(f"--resume continues the saved configuration; these options differ from "
-                             f"{config.dir}/config.json: {', '.join(changed)}")
-        config = saved.replace(
-            resume=True,
-            iterations=config.iterations if "iterations" in given else saved.iterations,
-            data_dir=config.data_dir or saved.data_dir,
-            data_source=config.data_source if "data_source" in given else saved.data_source,
-            **{k: getattr(config, k) for k in (*CONSOLE, *CACHING) if k in given or k in CONSOLE},
-        )
         with RunLock(run_dir):
             task = load_task_for(config)
             check_same_data(run_dir, task)
@@ -136,9 +137,62 @@ def train(config: Config, given: set[str]) -> None:
         lock.release()
 
 
-# Options of the console only: a resume may change them, they are not the run's.
-CONSOLE = ("quiet", "verbose")
+# Options of one invocation, not of the run: a resume may change them (the console's
+# verbosity, the devices it trains on).
+CONSOLE = ("quiet", "verbose", "strategy")
 CACHING = ("cache", "cache_dir")  # how images are read, not what is learnt: a resume may change them
+
+
+def resumed_config(config: Config, given: set[str]) -> Config:
+    """The saved configuration of the run in ``--dir``, with what a resume may change
+    (``--iterations``, where the data is and how it is cached, ``CONSOLE``); UsageError for any other typed option
+    whose value differs from the saved one."""
+    from scogan.utils.run_dir import load_run_config
+
+    if not config.dir:
+        raise UsageError("--resume needs --dir RUN")
+    saved = load_run_config(Path(config.dir))
+    changed = sorted(k for k in given - {"resume", "dir", "iterations", "data_dir", "data_source", *CACHING,
+                                         *CONSOLE}
+                     if getattr(config, k) != getattr(saved, k))
+    if changed:
+        raise UsageError(f"--resume continues the saved configuration; these options differ from "
+                         f"{config.dir}/config.json: {', '.join(changed)}")
+    return saved.replace(
+        resume=True,
+        iterations=config.iterations if "iterations" in given else saved.iterations,
+        data_dir=config.data_dir or saved.data_dir,
+        data_source=config.data_source if "data_source" in given else saved.data_source,
+        **{k: getattr(config, k) for k in (*CONSOLE, *CACHING) if k in given or k in CONSOLE},
+    )
+
+
+def _train_worker(config: Config, given: set[str]) -> None:
+    """A ``--strategy multiworker`` worker other than the chief: the chief's steps (each step,
+    and each checkpoint save, takes all workers), but everything it writes goes to a temporary
+    directory, removed at the end (TensorFlow's multi-worker advice); the run directory --dir
+    belongs to the chief. ``--resume`` restores from the chief's checkpoints there."""
+    import shutil
+    import tempfile
+
+    from scogan.trainers import TRAINERS
+
+    if config.resume:
+        config = resumed_config(config, given)
+    if config.gan_type == "classifier":  # its --classifier_path is the chief's output
+        config = config.replace(classifier_path=None)
+    task = load_task_for(config)
+    if config.resume:
+        check_same_data(Path(config.dir), task)
+    scratch = Path(tempfile.mkdtemp(prefix="scogan_worker_"))
+    try:
+        trainer = TRAINERS.get(config.gan_type)(config, cached(task, config), scratch)
+        if config.resume:
+            trainer.restore_from(Path(config.dir) / "checkpoints")
+        LOGGER.info("worker (not the chief): training in %s; the chief writes %s", scratch, config.dir)
+        trainer.train()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run(trainer, config: Config, run_dir: Path) -> None:

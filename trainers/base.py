@@ -7,6 +7,8 @@ may be overridden: the classifier trainer reads labelled batches and draws no sa
 ``build`` runs under the ``--precision`` dtype policy (``utils.precision``), each update goes
 through ``trainers.updates.apply_update`` (loss-scaled under float16), and ``--jit``
 XLA-compiles the checked step (``trainers.xla``).
+Under ``--strategy mirrored`` or ``multiworker`` the same loop runs the step on every
+replica (``trainers.distribute`` says what that changes, and what it does not).
 Everything a run produces sits in its directory:
 
     config.json        the immutable configuration, as typed
@@ -24,8 +26,10 @@ Everything a run produces sits in its directory:
 from __future__ import annotations
 
 import abc
+import contextlib
 import csv
 import math
+import signal
 import time
 from pathlib import Path
 
@@ -35,11 +39,11 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from scogan.data import Task, training_batches
-from scogan.trainers import loss_scaling
+from scogan.trainers import distribute, loss_scaling
 from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
 from scogan.trainers.progress import Speedometer, progress_fields, restart_clock
 from scogan.trainers.xla import compile_step, first_call
-from scogan.utils.config import Config
+from scogan.utils.config import Config, ConfigurationError
 from scogan.utils.images import pair_grid, save_image
 from scogan.utils.log import LOGGER, progress_enabled
 from scogan.utils.plots import plot_losses
@@ -85,6 +89,11 @@ def truncate_log(csv_path: Path, step: int) -> None:
             csv.writer(handle).writerows(kept)
 
 
+def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """The optimizer's current learning rate (``float()`` of a mirrored variable fails)."""
+    return float(np.asarray(optimizer.learning_rate))
+
+
 def seed_states(*models: keras.Model) -> list[tf.Variable]:
     """Dropout seed-generator states: Keras keeps them out of checkpoints, we keep them in."""
     return [v for m in models for v in m.variables if "seed_generator_state" in v.path]
@@ -97,14 +106,29 @@ class Trainer(abc.ABC):
         self.config = config
         self.task = task
         self.run_dir = Path(run_dir)
-        keras.utils.set_random_seed(config.seed)
-        self.rng = tf.random.Generator.from_seed(config.seed)
+        # --strategy (trainers.distribute): "default" is no strategy, the single-device path.
+        self.strategy = distribute.strategy_for(config.strategy)
+        self.distributed = config.strategy != "default"
+        self.replicas = self.strategy.num_replicas_in_sync
+        distribute.check_divisible(config.batch_size, self.replicas, config.strategy)
+        if self.distributed and config.jit:  # a resume may add --strategy to a --jit run
+            raise ConfigurationError(f"--jit cannot compile the replicas of --strategy {config.strategy} yet "
+                                     "(each replica's variables live on its own device); drop one of them")
+        # The step counter is the loop's (read and advanced outside the replicas): one copy.
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         # The policy holds only while the networks are built: each layer keeps the one it was
         # created with, and nothing built later in this process inherits it (utils.precision).
         warn_if_slow(config.precision)
-        with dtype_policy(config.precision):
+        with self.scope(), dtype_policy(config.precision):  # a strategy's variables are mirrored
+            keras.utils.set_random_seed(config.seed)
+            self.rng = tf.random.Generator.from_seed(config.seed)
             self.build()
+        self._averaged_norms: list[keras.layers.BatchNormalization] = []
+        if self.distributed:
+            norms = distribute.batch_norm_layers(self.models())
+            for layer in norms:
+                layer.synchronized = config.sync_batch_norm
+            self._averaged_norms = [] if config.sync_batch_norm else norms
         self.checkpoint = tf.train.Checkpoint(step=self.step, rng=self.rng, **self.trackables())
         self.checkpoints = CheckpointStore(self.checkpoint, self.run_dir / "checkpoints", max_to_keep=3)
         self.restored_checkpoint: str | None = None
@@ -145,12 +169,42 @@ class Trainer(abc.ABC):
 
     # -- shared machinery -------------------------------------------------------------------
     def noise(self, n: int, rng: tf.random.Generator | None = None) -> tf.Tensor:
-        """Latent vectors (n, noise_dim): uniform in [-1, 1] or standard normal."""
-        rng = rng or self.rng
+        """Latent vectors (n, noise_dim): uniform in [-1, 1] or standard normal.
+
+        Inside a replica of a strategy, ``n`` is the global batch and the result this
+        replica's rows of it (``trainers.distribute``: the numbers one device would draw)."""
         shape = (n, self.config.noise_dim)
+        if rng is None and self._in_replica():
+            if self.config.noise_type == "uniform":
+                return distribute.replica_rows_of_draw(self.rng, shape, "uniform", -1.0, 1.0)
+            return distribute.replica_rows_of_draw(self.rng, shape, "normal")
+        rng = rng or self.rng
         if self.config.noise_type == "uniform":
             return rng.uniform(shape, -1.0, 1.0)
         return rng.normal(shape)
+
+    def interpolation_weights(self) -> tf.Tensor:
+        """The gradient penalty's per-example weights epsilon ~ U[0, 1), (batch, 1, 1, 1); in a
+        replica, its rows of the global batch's (as ``noise``)."""
+        shape = [self.config.batch_size, 1, 1, 1]
+        if self._in_replica():
+            return distribute.replica_rows_of_draw(self.rng, shape, "uniform")
+        return self.rng.uniform(shape)
+
+    def scope(self):
+        """The strategy's scope (nothing for ``--strategy default``): where variables are made."""
+        return self.strategy.scope() if self.distributed else contextlib.nullcontext()
+
+    def models(self) -> list[keras.Model]:
+        """The trained Keras models among the checkpointed objects."""
+        return [o for o in self.trackables().values() if isinstance(o, keras.Model)]
+
+    def _in_replica(self) -> bool:
+        """Inside ``strategy.run`` of this trainer's (non-default) strategy."""
+        if not self.distributed:
+            return False
+        context = tf.distribute.get_replica_context()
+        return context is not None and context.strategy is self.strategy
 
     @property
     def manager(self) -> tf.train.CheckpointManager:
@@ -165,6 +219,15 @@ class Trainer(abc.ABC):
                 raise CheckpointError(f"no checkpoint in {self.run_dir / 'checkpoints'}: nothing to resume "
                                       "or evaluate")
             return 0
+        return int(self.step)
+
+    def restore_from(self, directory: str | Path) -> int:
+        """Restore the newest readable checkpoint of another run directory's ``checkpoints``
+        (a multiworker non-chief resuming from the chief's), writing nothing there; returns its
+        step. ``CheckpointError`` when there is none."""
+        self.restored_checkpoint = CheckpointStore(self.checkpoint, directory, read_only=True).restore_latest()
+        if self.restored_checkpoint is None:
+            raise CheckpointError(f"no checkpoint in {directory}: nothing to resume")
         return int(self.step)
 
     def restore_checkpoint(self, prefix: str) -> int:
@@ -242,12 +305,22 @@ class Trainer(abc.ABC):
                    unit="it", dynamic_ncols=True, disable=not progress_enabled())
         speed = Speedometer()
         traced = False
-        batches = iter(self.training_data(start))
+        batches = self._batches(start)
         LOGGER.debug("tracing the training step (the first step of a start takes longer)")
         with StopRequests() as stop:
             while int(self.step) < config.iterations:
                 batch = self._next_batch(batches)
-                metrics, flags, healthy = step_fn(batch) if traced else first_call(step_fn, batch, config.jit)
+                if self.distributed:  # the clock's and the signals' requests, agreed by all workers
+                    clock_due = time.time() - saved_at >= 60 * config.checkpoint_minutes
+                    arguments = (batch, tf.constant([clock_due, stop.requested]))
+                else:
+                    arguments = (batch,)
+                outputs = step_fn(*arguments) if traced else first_call(step_fn, arguments, config.jit)
+                if self.distributed:
+                    metrics, flags, healthy, agreed = outputs
+                    clock_due, stopping = (bool(x) for x in agreed.numpy())
+                else:
+                    metrics, flags, healthy = outputs
                 step = int(self.step.assign_add(1))
                 if not bool(healthy):
                     term, value = self.diagnose(metrics, flags)
@@ -257,7 +330,7 @@ class Trainer(abc.ABC):
                         truncate_log(csv_path, step)
                         restart_clock(bar, step)
                         speed.restart(step)
-                        batches = iter(self.training_data(step))
+                        batches = self._batches(step)
                         continue
                     self._diverged(step, term, value, bar)
                 if traced:
@@ -275,18 +348,21 @@ class Trainer(abc.ABC):
                     bar.set_postfix(progress_fields(last), refresh=False)
                 if config.images_while_training and step % config.images_while_training == 0:
                     self.save_samples(f"step_{step:06d}", writer)
-                due = step % config.checkpoint_every == 0 or time.time() - saved_at >= 60 * config.checkpoint_minutes
-                if due or stop.requested:
+                if not self.distributed:
+                    clock_due, stopping = time.time() - saved_at >= 60 * config.checkpoint_minutes, stop.requested
+                due = step % config.checkpoint_every == 0 or clock_due
+                if due or stopping:
                     self.checkpoints.save(step)
                     LOGGER.debug("checkpoint ckpt-%d written", step)
                     saved_at = time.time()
-                if stop.requested:
+                if stopping:
                     bar.close()
                     writer.flush()
-                    message = (f"interrupted by {stop.name} at step {step} of {config.iterations}; checkpoint "
+                    cause = stop.name or "a signal to another worker"  # multiworker: all stop together
+                    message = (f"interrupted by {cause} at step {step} of {config.iterations}; checkpoint "
                                f"ckpt-{step} written; continue with: python main.py --resume --dir {self.run_dir}")
                     write_status(self.run_dir, "interrupted", step, message)
-                    raise Interrupted(message, EXIT_CODES[stop.signum])
+                    raise Interrupted(message, EXIT_CODES[stop.signum or signal.SIGTERM])
             bar.close()
             if not (self.checkpoints.latest or "").endswith(f"-{int(self.step)}"):
                 self.checkpoints.save(int(self.step))
@@ -294,13 +370,14 @@ class Trainer(abc.ABC):
             writer.flush()
             if csv_path.exists():
                 plot_losses(csv_path, self.run_dir / "losses.png")
-            self.export()
+            self.export_networks()
         write_status(self.run_dir, "finished", int(self.step), f"trained for {int(self.step)} iterations")
         return last
 
     def step_function(self):
-        """The checked training step as a ``tf.function``; XLA-compiled with ``--jit`` (``trainers.xla``)."""
-        return compile_step(self._checked_step, self.config.jit)
+        """The checked training step as a ``tf.function`` (on every replica under a strategy);
+        XLA-compiled with ``--jit`` (``trainers.xla``)."""
+        return compile_step(self._distributed_step if self.distributed else self._checked_step, self.config.jit)
 
     def _checked_step(self, batch) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], tf.Tensor]:
         """``train_step``, its gradient flags (the ``finite/<what>`` entries it returns, popped
@@ -314,6 +391,19 @@ class Trainer(abc.ABC):
         values = [tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))) for v in metrics.values()]
         weights = [tf.reduce_all(tf.math.is_finite(v)) for v in self._float_variables()]
         return metrics, flags, tf.reduce_all(tf.stack([*values, *flags.values(), *weights]))
+
+    def _distributed_step(self, batch, requests: tf.Tensor):
+        """``_checked_step`` on every replica (``batch`` a distributed value), with the outputs
+        reduced over replicas and ``requests`` (the loop's checkpoint and stop requests) ORed
+        over workers; returns them as one value (they are equal on every replica)."""
+        outputs = self.strategy.run(self._replica_step, (batch, requests))
+        return tf.nest.map_structure(lambda value: self.strategy.experimental_local_results(value)[0], outputs)
+
+    def _replica_step(self, batch, requests: tf.Tensor):
+        with distribute.replica_dropout_seeds(self.trackables().get("dropout_seeds", [])):
+            metrics, flags, healthy = self._checked_step(batch)
+        distribute.average_moving_statistics(self._averaged_norms)
+        return distribute.reduce_step(metrics, flags, healthy, requests)
 
     def _float_variables(self) -> list[tf.Variable]:
         return [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
@@ -352,8 +442,8 @@ class Trainer(abc.ABC):
         factor = self.config.nan_lr_factor
         rates = []
         for optimizer in self.optimizers():
-            optimizer.learning_rate = float(optimizer.learning_rate) * factor
-            rates.append(f"{float(optimizer.learning_rate):.3g}")
+            optimizer.learning_rate = learning_rate(optimizer) * factor
+            rates.append(f"{learning_rate(optimizer):.3g}")
         restored = int(self.step)
         LOGGER.warning("%s is %s at step %d; rollback %d of %d: restored %s, learning rates now %s", term, value,
                        step, count, self.config.nan_rollbacks, Path(self.restored_checkpoint).name, ", ".join(rates))
@@ -385,7 +475,7 @@ class Trainer(abc.ABC):
         it) and the training speed since the last log."""
         with writer.as_default(step=step):
             for name, optimizer in self.named_optimizers().items():
-                tf.summary.scalar(lr_tag(name), float(optimizer.learning_rate))
+                tf.summary.scalar(lr_tag(name), learning_rate(optimizer))
             if iterations_per_second is not None:
                 tf.summary.scalar(SPEED_TAG, iterations_per_second)
 
@@ -401,6 +491,33 @@ class Trainer(abc.ABC):
             named = f"; damaged file(s): {', '.join(damaged[:5])}" if damaged else ""
             raise DataError(f"reading training images failed at step {int(self.step) + 1}: "
                             f"{error.message.splitlines()[0][:200]}{named}") from None
+
+    def _batches(self, start_step: int):
+        """An iterator over ``training_data(start_step)``; under a strategy, each replica's rows
+        of it (``trainers.distribute.distribute_steps``)."""
+        if not self.distributed:
+            return iter(self.training_data(start_step))
+        return iter(distribute.distribute_steps(self.strategy, lambda: self.training_data(start_step),
+                                                self.batch_axis))
+
+    @property
+    def batch_axis(self) -> int:
+        """The batch axis of every tensor ``training_data`` yields: 1 after the stacked
+        discriminator updates (``batches_per_step``)."""
+        return 1
+
+    def export_networks(self) -> None:
+        """``export``, with BatchNorm unsynchronised in the saved files (``--sync_batch_norm``
+        is how this run trained, not a property of the networks)."""
+        norms = distribute.batch_norm_layers(self.models()) if self.distributed else []
+        synchronized = [layer.synchronized for layer in norms]
+        for layer in norms:
+            layer.synchronized = False
+        try:
+            self.export()
+        finally:
+            for layer, value in zip(norms, synchronized):
+                layer.synchronized = value
 
     def training_data(self, start_step: int) -> tf.data.Dataset:
         """The ``train_step`` inputs from step ``start_step`` on: per step, one tensor per

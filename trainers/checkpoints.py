@@ -26,13 +26,16 @@ class CheckpointError(RuntimeError):
 
 class CheckpointStore:
     """A ``tf.train.Checkpoint`` saved under ``directory`` as ``ckpt-<step>``, keeping the newest
-    ``max_to_keep``."""
+    ``max_to_keep``. ``read_only``: restore only, never touch the directory (a multiworker
+    non-chief reading the chief's checkpoints)."""
 
-    def __init__(self, checkpoint: tf.train.Checkpoint, directory: str | Path, max_to_keep: int = 3) -> None:
+    def __init__(self, checkpoint: tf.train.Checkpoint, directory: str | Path, max_to_keep: int = 3,
+                 read_only: bool = False) -> None:
         self.checkpoint = checkpoint
         self.directory = Path(directory)
         self.max_to_keep = max_to_keep
-        self.manager = self._manager()
+        self.read_only = read_only
+        self.manager = None if read_only else self._manager()
 
     def _manager(self) -> tf.train.CheckpointManager:
         try:
@@ -68,6 +71,8 @@ class CheckpointStore:
             if problems:
                 warnings.warn(f"skipped unreadable checkpoint(s): {'; '.join(problems)}; restored "
                               f"{Path(prefix).name} instead", stacklevel=2)
+            if self.read_only:
+                return prefix
             self._rewrite_state(prefix, [p for _, p in candidates if _step_of(p) <= _step_of(prefix)])
             return prefix
         if problems:

@@ -87,6 +87,10 @@ class ClassifierTrainer(Trainer):
     def batches_per_step(self) -> int:
         return 1
 
+    @property
+    def batch_axis(self) -> int:
+        return 0
+
     def train_step(self, batches: tuple[tuple[tf.Tensor, tf.Tensor], ...]) -> dict[str, tf.Tensor]:
         """``batches``: per training domain, images (B, H, W, C) in [-1, 1] and their labels."""
         images = tf.concat([x for x, _ in batches], axis=0)
@@ -126,7 +130,7 @@ class ClassifierTrainer(Trainer):
 
         last = super().train()
         if not self.output_path.exists():
-            self.export()
+            self.export_networks()
         results = self.evaluate(list(ACCURACY_METRICS), 0)
         latest = self.manager.latest_checkpoint
         append_evaluation(self.run_dir, results, iteration=int(self.step),

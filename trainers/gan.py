@@ -136,7 +136,6 @@ class GANTrainer(Trainer):
 
     def discriminator_step(self, real: list[tf.Tensor]) -> dict[str, tf.Tensor]:
         config = self.config
-        batch = tf.shape(real[0])[0]
         fakes = self.generator(self.noise(config.batch_size), training=True)
         variables = self.discriminator.trainable_variables
         metrics = {}
@@ -148,7 +147,7 @@ class GANTrainer(Trainer):
                 metrics[f"d_loss/{d}"] = loss
                 total += loss
                 if self.penalty.loss is not None:
-                    alpha = self.rng.uniform([batch, 1, 1, 1])
+                    alpha = self.interpolation_weights()
                     critic = self.discriminator.domain_models[d - 1]
                     gp = self.penalty.loss(lambda x, c=critic: c(x, training=True), real[d - 1], fakes[d - 1], alpha)
                     metrics[f"gp/{d}"] = gp

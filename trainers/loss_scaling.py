@@ -49,11 +49,20 @@ def loss_scale(optimizer: keras.optimizers.Optimizer) -> tf.Tensor:
 
 def gradients(tape: tf.GradientTape, loss: tf.Tensor, variables, optimizer) -> list[tf.Tensor | None]:
     """d(loss)/d(variables), scaled by the optimizer's loss scale when it has one (then its
-    ``apply_gradients`` unscales them)."""
-    if not is_loss_scaled(optimizer):
+    ``apply_gradients`` unscales them), and by 1/R in a replica of a strategy with R replicas
+    in sync (``--strategy``, ``trainers.distribute``): ``loss`` is the replica's mean over
+    its rows and the optimizer sums the replicas' gradients, so the update is that of the
+    global batch's mean (and a batch-free term such as weight decay counts once)."""
+    context = tf.distribute.get_replica_context()  # None in a strategy's cross-replica context
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    scale = 1.0 / replicas
+    if not is_loss_scaled(optimizer) and replicas == 1:
         return tape.gradient(loss, variables)
     loss = tf.convert_to_tensor(loss)
-    return tape.gradient(loss, variables, output_gradients=tf.cast(loss_scale(optimizer), loss.dtype))
+    seed = tf.cast(scale * loss_scale(optimizer), loss.dtype)
+    # Seeding backpropagation with the factor scales every gradient without recording the
+    # product on the (closed) tape.
+    return tape.gradient(loss, variables, output_gradients=seed)
 
 
 def update_is_healthy(optimizer, finite: tf.Tensor) -> tf.Tensor:

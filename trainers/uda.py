@@ -168,7 +168,7 @@ class UDATrainer(CoGANTrainer):
                     if self.penalty.loss is not None:
                         critic = self.discriminator.domain_models[d - 1]
                         gp = self.penalty.loss(lambda x, c=critic: c(x, training=True), real[d - 1], fakes[d - 1],
-                                               self.rng.uniform([n, 1, 1, 1]))
+                                               self.interpolation_weights())
                         metrics[f"gp/{d}"] = gp
                         total += config.penalty_weight_d * gp
                 metrics["feature_loss"] = feature_agreement(outputs[0][1][n:], outputs[1][1][n:])

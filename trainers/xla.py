@@ -28,11 +28,11 @@ def compile_step(function, jit: bool):
     return tf.function(function, autograph=False, jit_compile=True if jit else None)
 
 
-def first_call(step_fn, batch, jit: bool):
-    """``step_fn(batch)``, the call that traces (and with ``jit`` compiles) it: an XLA compilation
-    error becomes a ``ConfigurationError`` saying which operations and what to do."""
+def first_call(step_fn, arguments: tuple, jit: bool):
+    """``step_fn(*arguments)``, the call that traces (and with ``jit`` compiles) it: an XLA
+    compilation error becomes a ``ConfigurationError`` saying which operations and what to do."""
     try:
-        return step_fn(batch)
+        return step_fn(*arguments)
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as error:
         if not jit or "XLA" not in error.message:
             raise

@@ -250,6 +250,12 @@ RULES: list[Rule] = [
             "leave {it} out, or pass --on_nan rollback"),
     *_rules(["disc_norm"], {"d_arch": one_of(*UNNORMALISED_DISCRIMINATORS)}, WARNING,
             "the {d_arch} discriminator has no normalisation layer", _LEAVE_OUT),
+    *_rules(["sync_batch_norm"], {"strategy": one_of("default")}, WARNING,
+            "--strategy default trains on one device, whose BatchNorm statistics are already the "
+            "whole batch's", "leave {it} out, or pass --strategy mirrored or multiworker"),
+    *_rules(["jit"], {"strategy": one_of("mirrored", "multiworker")}, ERROR,
+            "an XLA-compiled step cannot run the replicas of --strategy {strategy} yet (each replica's "
+            "variables live on its own device)", "leave {it} out, or pass --strategy default"),
     *_rules(["translate_lr"], {"translate_optimizer": one_of("lbfgs")}, WARNING,
             "--translate_optimizer lbfgs (L-BFGS-B) takes no learning rate; adam does",
             "leave {it} out, or pass --translate_optimizer adam"),

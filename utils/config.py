@@ -122,7 +122,13 @@ class Config:
                                 "(divided by the number of domains sharing it).",
                                 choices=("sum", "mean"), group="objective")
     # -- optimisation ------------------------------------------------------------------------
-    batch_size: int = _opt(32, "Images per domain per batch (CoGAN paper: 128).")
+    batch_size: int = _opt(32, "Images per domain per batch (CoGAN paper: 128); under --strategy, "
+                           "the global batch.")
+    strategy: str = _opt("default", "Devices: default (one), mirrored (this machine's GPUs) or "
+                         "multiworker (TF_CONFIG's machines; needs --dir); docs/distributed.md.",
+                         choices=("default", "mirrored", "multiworker"))
+    sync_batch_norm: bool = _opt(False, "Under --strategy: BatchNorm statistics of the global batch, "
+                                 "not of each replica's rows.")
     iterations: int = _opt(1000, "Generator updates to train for (CoGAN paper: 25000).",
                            aliases=("--epochs",))
     disc_iters: int = _opt(1, "Discriminator updates per generator update (WGAN-GP: 5).")
@@ -131,9 +137,8 @@ class Config:
     optim_g: str = _opt("adam", "Generator optimizer.", choices=("adam", "rmsprop", "sgd"))
     # 5e-4, not DCGAN's 2e-4: measured on the default run (mnist2edge, 1,000 iterations at
     # width 0.25), 5e-4 gave pixel agreement 0.904 vs 0.880 shuffled, 2e-4 0.870 vs 0.862.
-    lr_d: float = _opt(5e-4, "Discriminator learning rate; with --gan_type classifier the "
-                       "classifier's. The default suits the short CPU-sized default run; the "
-                       "presets use the CoGAN/DCGAN 2e-4.")
+    lr_d: float = _opt(5e-4, "Discriminator learning rate (with --gan_type classifier the "
+                       "classifier's), sized for the short default run; the presets use 2e-4.")
     lr_g: float = _opt(5e-4, "Generator learning rate (and the SCoGAN cycle encoder's).")
     b1: float = _opt(0.5, "Adam's beta_1 (DCGAN: 0.5; WGAN-GP: 0.0), and the momentum of sgd (so "
                      "--optim_* sgd has momentum 0.5 unless --b1 0); rmsprop has neither.")
@@ -164,10 +169,8 @@ class Config:
                         "--d_width): 1.0 is the thesis size; the default is CPU-sized.",
                         group="networks")
     d_width: float | None = _opt(None, "Channel multiplier of the discriminators only. Default: "
-                                 "1.0 (or --width if larger) for the digit and rotate "
-                                 "discriminators, which are small at the thesis size (20, 50 "
-                                 "and 500 units) and cost little on a CPU; --width for the "
-                                 "others.", group="networks", type=float)
+                                 "1.0 (or --width if larger) for the digit and rotate ones "
+                                 "(small at the thesis size, cheap on a CPU), else --width.", group="networks", type=float)
     noise_dim: int = _opt(100, "Length of the latent vector z.", group="networks")
     noise_type: str = _opt("uniform", "Distribution of z: uniform in [-1, 1] or standard normal.",
                            choices=("uniform", "normal"), group="networks")
@@ -221,18 +224,15 @@ class Config:
                              "protocol: a random 2,000 MNIST and 1,800 USPS images, see "
                              "--uda_sample_seed) or full (every training image). Both evaluate "
                              "on the full test sets.", choices=("paper", "full"), group="uda")
-    uda_sample_seed: int = _opt(0, "--uda_protocol paper: seed of the random sample, fixed "
-                                "whatever --seed (the official PyTorch configs draw theirs with "
-                                "seed 0 too); the paper averaged 5 trials with new samples: give "
-                                "each trial its own value.", group="uda")
+    uda_sample_seed: int = _opt(0, "--uda_protocol paper: seed of the random sample, whatever "
+                                "--seed (the official configs use 0); the paper's 5 trials each "
+                                "drew a new sample.", group="uda")
     uda_class_weight: float = _opt(10.0, "--gan_type uda: weight of the source classification "
                                    "loss in the discriminator loss (the official PyTorch code's "
                                    "cls_weight 10; its Caffe net used 0.5).", group="uda")
-    uda_feature_weight: float = _opt(0.01, "--gan_type uda: weight of the feature agreement "
-                                     "loss, mean over the batch of the squared distance between "
-                                     "the two discriminators' last hidden features of the fake "
-                                     "pair (the official code's mse_weight 0.01; 0 turns it "
-                                     "off).", group="uda")
+    uda_feature_weight: float = _opt(0.01, "--gan_type uda: weight of the squared distance of the "
+                                     "discriminators' last hidden features of a fake pair (the "
+                                     "official code's mse_weight 0.01; 0: off).", group="uda")
     uda_source_only: bool = _opt(False, "--gan_type uda: the source-only baseline: the same "
                                  "nets trained on the source classification loss alone (no "
                                  "adversarial or feature term, no generator update); the target "
@@ -246,10 +246,10 @@ class Config:
     checkpoint_minutes: float = _opt(5.0, "Also save a checkpoint when this many minutes have "
                                      "passed since the last one, so a crash loses at most that "
                                      "much work.", group="outputs")
-    on_nan: str = _opt("stop", "When a loss, gradient or weight becomes NaN or infinite: stop "
-                       "(exit 3, the run marked diverged, its last checkpoint intact) or "
-                       "rollback (restore the last checkpoint, multiply the learning rates by "
-                       "--nan_lr_factor and continue; at most --nan_rollbacks times).",
+    on_nan: str = _opt("stop", "When a loss, gradient or weight is NaN or infinite: stop "
+                       "(exit 3, the run marked diverged) or rollback (restore the last "
+                       "checkpoint, scale the learning rates by --nan_lr_factor, go on; at "
+                       "most --nan_rollbacks times).",
                        choices=("stop", "rollback"), group="outputs")
     nan_lr_factor: float = _opt(0.5, "With --on_nan rollback: factor applied to the learning "
                                 "rates at each rollback.", group="outputs")
@@ -269,11 +269,9 @@ class Config:
                         registry="scogan.metrics:METRICS", metavar="NAMES")
     num_pairs: int = _opt(10000, "Generated pairs (latent vectors) per metric.", group="evaluation")
     checkpoints: str = _opt("latest", "--mode evaluate: the checkpoints to score, oldest first: "
-                            "latest (the newest readable one), all (every kept one), or a "
-                            "comma-separated list of checkpoint numbers, e.g. 500,1000 (ckpt-N holds "
-                            "iteration N; ckpt-1000 is accepted too). Each is recorded at its "
-                            "iteration in metrics.jsonl and TensorBoard (eval/<metric>); an unknown "
-                            "number is an error naming the kept ones.", group="evaluation")
+                            "latest (the newest readable one), all (every kept one), or "
+                            "checkpoint numbers, e.g. 500,1000 (ckpt-N holds iteration N), each "
+                            "recorded at its iteration (metrics.jsonl, TensorBoard eval/<metric>).", group="evaluation")
     # -- using a trained run (inference/) -----------------------------------------------------
     out: str | None = _opt(None, "Output folder of --mode sample, interpolate and translate "
                            "(required there; created; an existing non-empty folder is refused).",

@@ -140,6 +140,8 @@ def resolved_config(trainer) -> dict[str, Any]:
     values.update(_data(trainer))
     values.update(_networks(trainer))
     values.update(_precision(trainer))
+    replicas = int(getattr(trainer, "replicas", 1))  # --strategy (trainers.distribute)
+    values.update(replicas=replicas, batch_size_per_replica=config.batch_size // replicas)
     # The --gan_type defaults in force: those the run's values equal (one typed equal to
     # its default counts as the default, as it changes nothing).
     values["gan_type_defaults"] = {name: value for name, value in GAN_TYPE_DEFAULTS.get(config.gan_type, {}).items()

@@ -100,7 +100,8 @@ def write_config(path: Path, config: Config) -> Config:
 
 def load_run_config(path: str | Path) -> Config:
     """The saved configuration of the run in ``path``; a clear error when there is none or
-    it cannot be read."""
+    it cannot be read. Its ``strategy`` is ``default``: the devices a run trained on are not
+    part of it, and a resume, evaluation or inference chooses its own (``--strategy``)."""
     path = Path(path)
     file = path / CONFIG_FILE
     if not path.is_dir():
@@ -108,7 +109,7 @@ def load_run_config(path: str | Path) -> Config:
     if not file.exists():
         raise RunDirectoryError(f"{path} is not a run directory: it has no {CONFIG_FILE}")
     try:
-        return Config.load(file).replace(dir=str(path))
+        return Config.load(file).replace(dir=str(path), strategy="default")
     except (ValueError, TypeError, OSError) as error:  # JSONDecodeError is a ValueError
         raise RunDirectoryError(f"{file} is damaged and cannot be read ({error}); restore it from a "
                                 "copy, or start a new run") from None
