@@ -443,8 +443,8 @@ def _main(argv: Sequence[str] | None) -> int:
     from scogan.inference.errors import InferenceError
     from scogan.metrics.errors import MetricError
     from scogan.metrics.lpips_weights import LPIPSWeightsUnavailable
-    from scogan.trainers.base import TrainingStopped
     from scogan.trainers.checkpoints import CheckpointError
+    from scogan.trainers.guard import TrainingStopped
     from scogan.utils.registry import UnknownNameError
     from scogan.utils.run_dir import RunDirectoryError
 

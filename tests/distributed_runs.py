@@ -101,20 +101,25 @@ def largest_difference(a: dict, b: dict) -> float:
                for k in a if a[k].dtype.kind == "f")
 
 
+def compare(changes: dict, out: Path, name: str) -> dict:
+    """The run ``changes`` trained by one device and by two mirrored replicas
+    (``--sync_batch_norm``) on the same global batch, dropout off: the largest weight
+    difference, how far the weights moved, the scale of the weights, the replica count and
+    whether every variable's replica copies agree."""
+    single = trainer_for(changes, out / f"{name}_single", without_dropout=True)
+    initial = weights(single)
+    single.train()
+    mirrored = trainer_for({**changes, "strategy": "mirrored", "sync_batch_norm": True},
+                           out / f"{name}_mirrored", without_dropout=True)
+    mirrored.train()
+    scale = max(float(np.max(np.abs(w))) for w in weights(single).values() if w.dtype.kind == "f")
+    return {"difference": largest_difference(weights(single), weights(mirrored)),
+            "moved": largest_difference(weights(single), initial),
+            "scale": scale, "replicas": mirrored.replicas, "copies_agree": copies_agree(mirrored)}
+
+
 def equivalence(out: Path) -> dict:
-    results = {}
-    for name, changes in EQUIVALENCE.items():
-        single = trainer_for(changes, out / f"{name}_single", without_dropout=True)
-        initial = weights(single)
-        single.train()
-        mirrored = trainer_for({**changes, "strategy": "mirrored", "sync_batch_norm": True},
-                               out / f"{name}_mirrored", without_dropout=True)
-        mirrored.train()
-        scale = max(float(np.max(np.abs(w))) for w in weights(single).values() if w.dtype.kind == "f")
-        results[name] = {"difference": largest_difference(weights(single), weights(mirrored)),
-                         "moved": largest_difference(weights(single), initial),
-                         "scale": scale, "replicas": mirrored.replicas, "copies_agree": copies_agree(mirrored)}
-    return results
+    return {name: compare(changes, out, name) for name, changes in EQUIVALENCE.items()}
 
 
 def resume(out: Path) -> dict:
@@ -137,26 +142,14 @@ def resume(out: Path) -> dict:
 
 
 def mixed(out: Path) -> dict:
-    """A CoGAN in each mixed policy (float16's loss scale included), trained by one device and
-    by two mirrored replicas as in ``equivalence``: the difference, how far the weights moved."""
-    results = {}
-    for precision in ("mixed_bfloat16", "mixed_float16"):
-        changes = dict(gan_type="cogan", iterations=2, precision=precision, **SGD)
-        single = trainer_for(changes, out / f"{precision}_single", without_dropout=True)
-        initial = weights(single)
-        single.train()
-        mirrored = trainer_for({**changes, "strategy": "mirrored", "sync_batch_norm": True},
-                               out / f"{precision}_mirrored", without_dropout=True)
-        mirrored.train()
-        results[precision] = {"difference": largest_difference(weights(single), weights(mirrored)),
-                              "moved": largest_difference(weights(single), initial),
-                              "copies_agree": copies_agree(mirrored)}
-    return results
+    """A CoGAN in each mixed policy (float16's loss scale included), compared as in ``equivalence``."""
+    return {precision: compare(dict(gan_type="cogan", iterations=2, precision=precision, **SGD), out, precision)
+            for precision in ("mixed_bfloat16", "mixed_float16")}
 
 
 def diverged(out: Path) -> dict:
     """A mirrored run with huge learning rates: the guard's verdict and the status it wrote."""
-    from scogan.trainers.base import Diverged
+    from scogan.trainers.guard import Diverged
     from scogan.utils.run_dir import read_status
 
     trainer = trainer_for(dict(gan_type="cogan", iterations=20, lr_d=1e6, lr_g=1e6, strategy="mirrored"),

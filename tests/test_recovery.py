@@ -17,8 +17,8 @@ import tensorflow as tf
 
 from scogan import main
 from scogan.trainers import CoGANTrainer
-from scogan.trainers.base import Diverged
 from scogan.trainers.checkpoints import CheckpointError
+from scogan.trainers.guard import Diverged
 from scogan.utils.run_dir import RunLock, read_status
 from tests.conftest import ROOT, tiny_config
 

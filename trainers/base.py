@@ -28,7 +28,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import csv
-import math
 import signal
 import time
 from pathlib import Path
@@ -41,7 +40,9 @@ from tqdm.auto import tqdm
 from scogan.data import Task, training_batches
 from scogan.trainers import distribute, loss_scaling
 from scogan.trainers.checkpoints import CheckpointError, CheckpointStore
+from scogan.trainers.guard import Diverged, Interrupted, TrainingStopped, first_non_finite
 from scogan.trainers.progress import Speedometer, progress_fields, restart_clock
+from scogan.trainers.updates import learning_rate
 from scogan.trainers.xla import compile_step, first_call
 from scogan.utils.config import Config, ConfigurationError
 from scogan.utils.images import pair_grid, save_image
@@ -56,27 +57,6 @@ from scogan.utils.summaries import LOGS_DIR, SPEED_TAG, lr_tag, write_experiment
 GRID_ROWS, GRID_COLS = 4, 8
 
 
-class TrainingStopped(Exception):
-    """Training ended early on purpose; ``exit_code`` is what ``main`` exits with."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        if exit_code is not None:
-            self.exit_code = exit_code
-
-
-class Interrupted(TrainingStopped):
-    """SIGINT or SIGTERM: the step finished and a checkpoint was written (exit 130 / 143)."""
-
-
-class Diverged(TrainingStopped):
-    """A non-finite loss, gradient or weight (exit 3); the last checkpoint is the last finite one."""
-
-    exit_code = 3
-
-
 def truncate_log(csv_path: Path, step: int) -> None:
     """Drop the rows of losses.csv after ``step``: a resumed or rolled-back run logs them again."""
     if not csv_path.exists():
@@ -87,11 +67,6 @@ def truncate_log(csv_path: Path, step: int) -> None:
     if len(kept) != len(rows):
         with open(csv_path, "w", newline="") as handle:
             csv.writer(handle).writerows(kept)
-
-
-def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
-    """The optimizer's current learning rate (``float()`` of a mirrored variable fails)."""
-    return float(np.asarray(optimizer.learning_rate))
 
 
 def seed_states(*models: keras.Model) -> list[tf.Variable]:
@@ -309,18 +284,9 @@ class Trainer(abc.ABC):
         LOGGER.debug("tracing the training step (the first step of a start takes longer)")
         with StopRequests() as stop:
             while int(self.step) < config.iterations:
-                batch = self._next_batch(batches)
-                if self.distributed:  # the clock's and the signals' requests, agreed by all workers
-                    clock_due = time.time() - saved_at >= 60 * config.checkpoint_minutes
-                    arguments = (batch, tf.constant([clock_due, stop.requested]))
-                else:
-                    arguments = (batch,)
-                outputs = step_fn(*arguments) if traced else first_call(step_fn, arguments, config.jit)
-                if self.distributed:
-                    metrics, flags, healthy, agreed = outputs
-                    clock_due, stopping = (bool(x) for x in agreed.numpy())
-                else:
-                    metrics, flags, healthy = outputs
+                metrics, flags, healthy, clock_due, stopping = self._call_step(
+                    step_fn, self._next_batch(batches), traced,
+                    lambda since=saved_at: (time.time() - since >= 60 * config.checkpoint_minutes, stop.requested))
                 step = int(self.step.assign_add(1))
                 if not bool(healthy):
                     term, value = self.diagnose(metrics, flags)
@@ -348,8 +314,6 @@ class Trainer(abc.ABC):
                     bar.set_postfix(progress_fields(last), refresh=False)
                 if config.images_while_training and step % config.images_while_training == 0:
                     self.save_samples(f"step_{step:06d}", writer)
-                if not self.distributed:
-                    clock_due, stopping = time.time() - saved_at >= 60 * config.checkpoint_minutes, stop.requested
                 due = step % config.checkpoint_every == 0 or clock_due
                 if due or stopping:
                     self.checkpoints.save(step)
@@ -373,6 +337,18 @@ class Trainer(abc.ABC):
             self.export_networks()
         write_status(self.run_dir, "finished", int(self.step), f"trained for {int(self.step)} iterations")
         return last
+
+    def _call_step(self, step_fn, batch, traced: bool, requests):
+        """One training step: ``(metrics, flags, healthy, clock_due, stopping)``, where
+        ``requests()`` is the loop's ``(checkpoint clock due, stop requested)``, read after the
+        step. Under a strategy they are read before it, go into the step and come back agreed
+        by all workers, so every worker checkpoints and stops at the same step."""
+        arguments = (batch, tf.constant(requests())) if self.distributed else (batch,)
+        outputs = step_fn(*arguments) if traced else first_call(step_fn, arguments, self.config.jit)
+        if not self.distributed:
+            return (*outputs, *requests())
+        metrics, flags, healthy, agreed = outputs
+        return (metrics, flags, healthy, *(bool(x) for x in agreed.numpy()))
 
     def step_function(self):
         """The checked training step as a ``tf.function`` (on every replica under a strategy);
@@ -409,21 +385,8 @@ class Trainer(abc.ABC):
         return [v for v in self.checkpoint_variables() if tf.as_dtype(v.dtype).is_floating]
 
     def diagnose(self, metrics: dict[str, tf.Tensor], flags: dict[str, tf.Tensor]) -> tuple[str, float]:
-        """The first non-finite term of a step: a logged loss by name, else a gradient set, else
-        the first variable."""
-        for name, value in metrics.items():
-            value = float(tf.reduce_max(tf.abs(tf.cast(value, tf.float32))))
-            if not math.isfinite(value):
-                return name, value
-        for name, finite in flags.items():
-            if not bool(finite):
-                return name, float("nan")
-        for variable in self._float_variables():
-            values = variable.numpy()
-            if not np.isfinite(values).all():
-                bad = values[~np.isfinite(values)].flat[0]
-                return f"weight or optimizer state {variable.path}", float(bad)
-        return "an unnamed term", float("nan")
+        """The first non-finite term of a step (``trainers.guard.first_non_finite``)."""
+        return first_non_finite(metrics, flags, self._float_variables())
 
     def _diverged(self, step: int, term: str, value: float, bar) -> None:
         bar.close()

@@ -11,6 +11,7 @@ trainer applies a gradient: it takes the gradient from the tape (loss-scaled for
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from scogan.trainers import loss_scaling
@@ -28,6 +29,11 @@ def make_optimizer(name: str, learning_rate: float, b1: float, b2: float,
     else:
         raise ValueError(f"unknown optimizer {name!r}; valid choices: adam, rmsprop, sgd")
     return loss_scaling.wrap(optimizer, precision)
+
+
+def learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """The optimizer's current learning rate (``float()`` of a mirrored variable fails)."""
+    return float(np.asarray(optimizer.learning_rate))
 
 
 def all_finite(tensors: list[tf.Tensor | None]) -> tf.Tensor:
