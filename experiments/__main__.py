@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scogan.experiments import ORDER, PRESETS, TABLES, Preset, presets_of
+from scogan.experiments.verdicts import COLLAPSED, LOW_RECALL
 from scogan.utils.records import latest_metrics
 from scogan.utils.run_dir import read_status
 
@@ -145,21 +146,32 @@ def mean_std(values: list[float]) -> str:
 
 
 def collapse_check(values: dict[str, list[float]]) -> str:
-    """"ok", or the measurements that say the generators collapsed (means over seeds); "—"
-    when neither label entropy nor recall was measured."""
-    flagged, measured = [], False
+    """"ok", or what the means over seeds say is wrong with the generators; "—" when neither
+    label entropy nor recall was measured.
+
+    * ``**collapsed**``: a domain's label entropy is under ``COLLAPSE_ENTROPY_BITS``, the
+      generator emits few digit classes (class agreement then says nothing about coupling);
+    * ``**low recall**``: the classes are varied but a recall is under ``COLLAPSE_RECALL``, the
+      samples miss most of the real domain (at CPU scale: a quality floor as often as a mode
+      collapse; the grid tells which).
+
+    Either flag keeps the column from being read as coupling (``experiments.verdicts``).
+    """
+    entropy, recall, measured = [], [], False
     for key, found in sorted(values.items()):
         mean = sum(found) / len(found)
         if key.startswith("pair_class_entropy/"):
             measured = True
             if mean < COLLAPSE_ENTROPY_BITS:
-                flagged.append(f"{key} {mean:.2f} bits")
+                entropy.append(f"{key} {mean:.2f} bits")
         elif key.startswith("recall"):
             measured = True
             if mean < COLLAPSE_RECALL:
-                flagged.append(f"{key} {mean:.3f}")
-    if flagged:
-        return "**collapsed**: " + ", ".join(flagged)
+                recall.append(f"{key} {mean:.3f}")
+    if entropy:
+        return f"{COLLAPSED}: " + ", ".join(entropy + recall)
+    if recall:
+        return f"{LOW_RECALL}: " + ", ".join(recall)
     return "ok" if measured else "—"
 
 
@@ -246,9 +258,10 @@ def markdown_table(table: str, scale: str, runs_dir: Path, samples_to: Path | No
     lines.append("| Samples (lowest seed) | " + " | ".join(
         f"![{p.column}]({link})" if link else "—" for p, link in zip(presets, links)) + " |")
     lines += ["", "Cells: mean ± sample standard deviation over the seeds that finished (n), [the "
-              f"{layout['published_by']}'s number where it has one and this scale uses its dataset]. A column is flagged collapsed "
-              f"when a domain's label entropy is below {COLLAPSE_ENTROPY_BITS} bits or its recall below "
-              f"{COLLAPSE_RECALL}. " + str(layout["note"]), ""]
+              f"{layout['published_by']}'s number where it has one and this scale uses its dataset]. A column is flagged "
+              f"collapsed when a domain's label entropy is below {COLLAPSE_ENTROPY_BITS} bits, low recall when "
+              f"its classes are varied but a recall is below {COLLAPSE_RECALL} (the samples miss most of the "
+              "real domain); neither is read as coupling. " + str(layout["note"]), ""]
     return "\n".join(lines)
 
 

@@ -82,8 +82,10 @@ def build(scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) 
              *(f"python -m scogan.experiments run {repr(match) if match else table} --scale {scale} --seeds {STUDY_SEEDS} "
                f"--runs_dir {runs_dir} --data_dir DATA" for table, match in STUDY), "```", "",
              "and resumes where it stopped when run again. Cells are mean ± sample standard deviation "
-             "over the seeds that finished (n); a column whose generators collapsed (a domain's label "
-             "entropy under 2.5 of 3.32 bits, or recall under 0.1) is flagged and never read as coupling.",
+             "over the seeds that finished (n). A column is flagged, and never read as coupling, when its "
+             "generators collapsed (a domain's label entropy under 2.5 of 3.32 bits: few digit classes) or "
+             "have low recall (varied classes, but a recall under 0.1: the samples miss most of the real "
+             "domain; the grid shows whether that is a quality floor or a collapse).",
              "", "## Verdicts on the thesis' claims", "",
              "| Claim | Source | Verdict | Why |", "|---|---|---|---|"]
     everything = [p for table, _ in STUDY for p in presets_of(table)]
@@ -95,7 +97,8 @@ def build(scale: str, runs_dir: Path, samples_to: Path | None, link_from: Path) 
         lines.append(f"| {claim.text} | {claim.source} | **{verdict}** | {why} |")
     lines += ["", "Rule (experiments/verdicts.py): a comparison holds when the difference of the means is "
               "beyond 2 standard errors in the claimed direction (for \"matches\": within 2), needs "
-              "3 seeds a side and no collapsed column.", ""]
+              "3 seeds a side and no flagged column; beside a low-recall column it gives what the comparison "
+              "alone says, as a lead, not a verdict.", ""]
     for table, match in STUDY:
         lines += [f"## {TABLES[table]['title']}", ""]
         if table == "collapse_scan":

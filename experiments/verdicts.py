@@ -5,7 +5,9 @@ A claim is a few comparisons between two columns of a table (or between a column
 own shuffled-pairs floor). Each comparison is decided from the seeds' values alone:
 
 * fewer than ``MIN_SEEDS`` finished seeds on either side, or either column flagged
-  collapsed (``experiments.__main__.collapse_check``): not decidable;
+  (``experiments.__main__.collapse_check``): not decidable. A collapsed column (few classes)
+  says nothing; for a low-recall one (varied classes, samples missing most of the real
+  domain) the reason also gives what the comparison alone would say, as a lead;
 * ``d`` = difference of the means, ``se`` = its standard error, sqrt(s_a²/n_a + s_b²/n_b)
   (for a column against its own floor: the paired per-seed differences' sd / sqrt(n));
   "higher"/"lower" holds when d is beyond ``Z`` standard errors in that direction and is
@@ -25,6 +27,7 @@ MIN_SEEDS = 3
 Z = 2.0
 REPRODUCED, CONTRADICTED, UNDECIDED = "reproduced", "contradicted", "not decidable at this scale"
 NOT_RUN = "not run yet"  # a column the comparison needs has no finished run
+COLLAPSED, LOW_RECALL = "**collapsed**", "**low recall**"  # experiments.__main__.collapse_check
 FLOOR = "shuffled"  # ``than``: the column's own shuffled-pairs score of the same metric
 
 
@@ -82,11 +85,24 @@ def _series(values: dict[str, list[float]], metric: str, coupling: bool) -> list
 def decide(comparison: Comparison, values: dict[str, dict[str, list[float]]],
            collapsed: dict[str, str]) -> Decision:
     """One comparison from the seeds' values by preset name (``values[preset][metric]``) and
-    the collapse check of each preset (``collapsed[preset]``: "ok", "—" or the flag)."""
+    the collapse check of each preset (``collapsed[preset]``: "ok", "—" or a flag)."""
     names = [comparison.a] + ([] if comparison.than == FLOOR else [comparison.than])
-    for name in names:
-        if collapsed.get(name, "").startswith("**collapsed**"):
-            return Decision(UNDECIDED, f"{name} collapsed ({collapsed[name].removeprefix('**collapsed**: ')})")
+    flags = {name: collapsed.get(name, "") for name in names}
+    for name, flag in flags.items():
+        if flag.startswith(COLLAPSED):
+            return Decision(UNDECIDED, f"{name} collapsed ({flag.removeprefix(COLLAPSED + ': ')})")
+    decision = _compare(comparison, values)
+    low = [f"{name} ({flag.removeprefix(LOW_RECALL + ': ')})" for name, flag in flags.items()
+           if flag.startswith(LOW_RECALL)]
+    if low and decision.verdict != NOT_RUN:
+        would = {REPRODUCED: ": it would hold", CONTRADICTED: ": it would be contradicted"}
+        alone = decision.reason + would.get(decision.verdict, "")
+        return Decision(UNDECIDED, f"low recall: {', '.join(low)}, the samples miss most of the real domain; "
+                                   f"the comparison alone: {alone}")
+    return decision
+
+
+def _compare(comparison: Comparison, values: dict[str, dict[str, list[float]]]) -> Decision:
     a = _series(values.get(comparison.a, {}), comparison.metric, comparison.coupling)
     if comparison.than == FLOOR:
         floor = values.get(comparison.a, {}).get(f"{comparison.metric}_shuffled")

@@ -184,11 +184,14 @@ def test_collapsed_generators_are_flagged(tmp_path):
                                               "pair_class_entropy/2": 0.2})
     _seed_run(tmp_path, "table5_2/fr", 0, {"pair_class_entropy/1": 3.0, "pair_class_entropy/2": 2.9})
     _seed_run(tmp_path, "table5_2/sl", 0, {"pair_class_entropy/1": 3.0, "recall/2": 0.01})
+    _seed_run(tmp_path, "table5_2/slfr", 0, {"pair_class_entropy/1": 1.0, "recall/1": 0.05})
     row = next(line for line in markdown_table("table5_2", "cpu", tmp_path).splitlines()
                if line.startswith("| Collapse check"))
     cells = [c.strip() for c in row.split("|")[2:-1]]
-    assert cells[:3] == ["**collapsed**: pair_class_entropy/2 0.20 bits", "ok", "**collapsed**: recall/2 0.010"]
-    assert set(cells[3:]) == {"—"}
+    # few classes is a collapse; varied classes with recall near 0 are flagged apart
+    assert cells[:4] == ["**collapsed**: pair_class_entropy/2 0.20 bits", "ok", "**low recall**: recall/2 0.010",
+                         "**collapsed**: pair_class_entropy/1 1.00 bits, recall/1 0.050"]
+    assert set(cells[4:]) == {"—"}
 
 
 def test_the_runner_trains_each_seed_in_its_own_directory_and_one_shared_classifier(tmp_path, monkeypatch):

@@ -46,6 +46,19 @@ def test_fewer_than_three_seeds_a_collapsed_column_or_a_missing_run_decide_nothi
     assert decide(HIGHER, {"a": values["a"]}, {}).verdict == NOT_RUN
 
 
+def test_a_low_recall_column_decides_nothing_but_says_what_the_comparison_alone_would():
+    values = {"a": {"m": [0.9, 0.9, 0.9]}, "b": {"m": [0.1, 0.2, 0.3]}}
+    assert decide(HIGHER, values, {}).verdict == REPRODUCED
+    decision = decide(HIGHER, values, {"a": "**low recall**: recall/2 0.000"})
+    assert decision.verdict == UNDECIDED
+    assert decision.reason == ("low recall: a (recall/2 0.000), the samples miss most of the real domain; the "
+                               "comparison alone: difference +0.7000 ± 0.0577 (s.e., n=3): it would hold")
+    # an undecided comparison stays undecided, and a missing run stays not run
+    even = {"a": {"m": [0.2, 0.3, 0.4]}, "b": {"m": [0.1, 0.2, 0.3]}}
+    assert decide(HIGHER, even, {"b": "**low recall**: recall/1 0.010"}).reason.endswith("within 2 s.e.")
+    assert decide(HIGHER, {"a": values["a"]}, {"a": "**low recall**: recall/1 0.010"}).verdict == NOT_RUN
+
+
 def test_coupling_subtracts_each_seeds_shuffled_score_and_the_floor_is_paired():
     values = {"a": {"m": [0.5, 0.6, 0.7], "m_shuffled": [0.4, 0.5, 0.6]},
               "b": {"m": [0.5, 0.6, 0.7], "m_shuffled": [0.1, 0.2, 0.3]}}
