@@ -311,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     reporter.add_argument("--out", type=Path, required=True, help="markdown file to write")
     reporter.add_argument("--samples_to", type=Path, default=None,
                           help="copy grids and the sweep figure here and link them from --out")
+    baseline = sub.add_parser("baseline", help="precision and recall of real test against real training "
+                              "images: the ceiling of a generator's (VGG16 features)")
+    baseline.add_argument("task", help="a task name, e.g. mnist2mnistm")
+    baseline.add_argument("--num_pairs", type=int, default=DEFAULT_PAIRS, help="images per set")
+    baseline.add_argument("--data_dir", default=None, help="the datasets' folder (as main.py's)")
     for p in (runner, tabler, plotter, reporter):
         p.add_argument("--scale", choices=("cpu", "full"), default="cpu")
         p.add_argument("--runs_dir", default="runs/experiments")
@@ -333,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.table in (None, preset.table):
                 print(f"{name:40s} {' '.join(preset.arguments('full'))}")
         return 0
+    if args.command == "baseline":
+        return real_baseline_command(args.task, args.num_pairs, args.data_dir)
     runs_dir = Path(args.runs_dir)
     if args.command == "table":
         print(markdown_table(args.table, args.scale, runs_dir, args.samples_to, args.link_from, args.seeds))
@@ -361,6 +368,19 @@ def main(argv: list[str] | None = None) -> int:
         at = "" if seed is None or is_instrument(preset) else f" seed {seed}"
         print(f"[{number}/{len(jobs)}] {name}{at}", file=sys.stderr, flush=True)
         run_preset(preset, args.scale, runs_dir, extra, args.num_pairs, seed)
+    return 0
+
+
+def real_baseline_command(task_name: str, num: int, data_dir: str | None) -> int:
+    """``baseline``: prints the real-vs-real precision and recall of each domain as JSON."""
+    from scogan.data import DataOptions, load_task
+    from scogan.metrics.precision_recall import real_baseline
+
+    began = time.time()
+    task = load_task(task_name, DataOptions(data_dir=data_dir, seed=0))
+    results = real_baseline(task, num)
+    print(json.dumps({"task": task_name, "num_pairs": num, **{k: round(v, 4) for k, v in results.items()},
+                      "seconds": round(time.time() - began, 1)}))
     return 0
 
 

@@ -40,6 +40,9 @@ capped at the images that exist, drawn without replacement):
     penultimate (hidden dense, 128-d at width 1) features of the Table B.1 / B.2
     classifier (``nets.classifier.penultimate_features``), loaded and checked as
     for the other classifier metrics.
+
+``real_baseline`` is the ceiling to read them against: the same numbers for a second,
+disjoint set of real images (the training split) in place of the generated ones.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ COINCIDENT = 1e-12
 GENERATED_SEED = 1904  # the latent vectors G_d(z) of this metric (arXiv 1904.06991)
 
 __all__ = ["K", "knn_radii", "inside_any_sphere", "precision_recall", "vgg16_pooled_features",
-           "precision_recall_scores", "precision_recall_metric"]
+           "precision_recall_scores", "precision_recall_metric", "real_baseline"]
 
 
 def _as_features(features: np.ndarray, what: str) -> np.ndarray:
@@ -239,4 +242,29 @@ def precision_recall_metric(context, num_pairs: int) -> dict[str, float]:
     results = precision_recall_scores(vgg, generated, real)
     if classifier is not None:
         results.update(precision_recall_scores(_classifier_features(classifier), generated, real, "_classifier"))
+    return results
+
+
+def real_baseline(task, num: int, featurize: Callable[[np.ndarray], np.ndarray] | None = None,
+                  seed: int = 0) -> dict[str, float]:
+    """The ceiling of ``precision/<d>`` and ``recall/<d>``: ``num`` real test images of each
+    domain (as the metric draws them) against ``num`` real *training* images of that domain
+    in place of generated ones, as ``precision_real/<d>``, ``recall_real/<d>`` (VGG16
+    features unless ``featurize`` is given). A generator's recall is read against it: the
+    metric's sample sizes and k bound what even the real distribution scores.
+
+    MetricError when the task has no test split (the two sets would not be disjoint) or
+    too few images for k.
+    """
+    if not task.test_domains:
+        raise MetricError(f"task {task.name!r} has no test split: a real baseline needs two disjoint real sets")
+    if num < K + 1:
+        raise MetricError(f"a real baseline needs at least {K + 1} images per set (k = {K}), got {num}")
+    featurize = featurize or vgg16_pooled_features()
+    results: dict[str, float] = {}
+    for d, (train, test) in enumerate(zip(task.domains, task.test_domains), start=1):
+        real = real_images(test, min(num, len(test)), seed=d)  # as precision_recall_metric draws them
+        other = real_images(train, min(num, len(train)), seed=seed + 100 + d)
+        p, r = precision_recall(featurize(real), featurize(other))
+        results[f"precision_real/{d}"], results[f"recall_real/{d}"] = p, r
     return results

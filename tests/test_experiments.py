@@ -349,3 +349,14 @@ def test_the_report_holds_every_study_table_and_a_verdict_per_claim(tmp_path):
         assert title in text
     assert "No figure yet: no finished run of cogan_sweep" in text
     assert "sweep/mnist2edge/g1d0" not in text and "mnist2edge G1 D3" in text  # the CPU curve only
+
+
+def test_the_baseline_command_prints_each_domains_real_vs_real_precision_and_recall(capsys):
+    from scogan.experiments.__main__ import main as experiments_main
+
+    assert experiments_main(["baseline", "mnist2edge", "--num_pairs", "16"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["task"] == "mnist2edge" and printed["num_pairs"] == 16
+    for key in ("precision_real/1", "recall_real/1", "precision_real/2", "recall_real/2"):
+        assert 0.0 <= printed[key] <= 1.0
+    assert printed["recall_real/1"] > 0.5  # two samples of one distribution cover each other

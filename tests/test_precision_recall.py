@@ -17,6 +17,7 @@ from scogan.metrics.precision_recall import (
     knn_radii,
     precision_recall,
     precision_recall_metric,
+    real_baseline,
 )
 from scogan.nets.classifier import digit_classifier, penultimate_features
 from scogan.nets.layers import NetOptions
@@ -229,3 +230,28 @@ def test_evaluate_mode_writes_the_precision_recall_keys(tmp_path, classifier_pat
     assert keys <= set(metrics)
     for key in keys:
         assert 0.0 <= metrics[key] <= 1.0, key
+
+
+def test_the_real_baseline_compares_the_metrics_real_images_with_disjoint_training_images():
+    def domain(name: str, value: int, n: int) -> Domain:
+        images = np.full((n, 4, 4, 1), value, np.uint8)
+        images[:, 0, 0, 0] = np.arange(n)  # distinct images
+        return Domain(name, (4, 4, 1), images=images)
+
+    train, test = (domain("a", 10, 40), domain("b", 200, 30)), (domain("a", 10, 20), domain("b", 60, 25))
+    seen = []
+
+    def featurize(images: np.ndarray) -> np.ndarray:
+        seen.append(images.shape[0])
+        return images.reshape(len(images), -1)
+
+    # domain 1: the sets differ only in the varying pixel, domain 2's are far apart
+    results = real_baseline(Task("t", train, test_domains=test, num_classes=10), 16, featurize)
+    assert seen == [16, 16, 16, 16]
+    assert set(results) == {"precision_real/1", "recall_real/1", "precision_real/2", "recall_real/2"}
+    assert results["precision_real/2"] == results["recall_real/2"] == 0.0
+    assert results["recall_real/1"] > 0.5
+    with pytest.raises(MetricError, match="no test split"):
+        real_baseline(Task("t", train, num_classes=10), 16, featurize)
+    with pytest.raises(MetricError, match="at least 4 images"):
+        real_baseline(Task("t", train, test_domains=test, num_classes=10), 3, featurize)
