@@ -83,10 +83,11 @@ def test_cogan_defaults_are_resolved_recorded_and_rewritten_on_resume(tmp_path):
     else:
         assert environment["git_commit"] is None and environment["git_dirty"] is None
 
-    # config.json still holds what was typed, and loads as before.
+    # config.json still holds what was typed, and loads as before; beside it, what that resolved to.
     typed = json.loads((run / "config.json").read_text())
     assert (typed["g_arch"], typed["shared_layers"], typed["disc_norm"]) == ("auto", None, "auto")
     assert config.g_arch == "auto" and config.d_width is None
+    assert typed["resolved"] == resolved
 
     # A resume rewrites the resolved file and logs it again, at the step it starts from.
     assert main.main(["--dir", str(run), "--resume", "--iterations", "3"]) == 0
@@ -94,6 +95,7 @@ def test_cogan_defaults_are_resolved_recorded_and_rewritten_on_resume(tmp_path):
     assert again["iterations"] == 3 and {k: again[k] for k in RESOLVED_FIELDS} == {k: resolved[k] for k in RESOLVED_FIELDS}
     tags = _text_tags(run / "logs")
     assert tags["config"] == [0] and sorted(tags["resolved_config"]) == [0, 2]
+    assert json.loads((run / "config.json").read_text())["resolved"] == again
 
 
 def test_scogan_resolves_its_gan_type_defaults_and_shares_nothing(tmp_path):

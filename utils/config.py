@@ -23,6 +23,7 @@ from scogan.utils.cli_help import EXAMPLES, HelpFormatter
 
 DATA_DIR_ENV = "COGAN_DATA_DIR"
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")  # Keras dtype policies (utils.precision)
+RESOLVED_KEY = "resolved"  # config.json's record of what the typed options resolved to (utils.resolved)
 
 
 class ConfigurationError(ValueError):
@@ -366,7 +367,11 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """A saved config.json: its typed options (the ``resolved`` block beside them records
+        what they resolved to, ``utils.resolved``, and is not an option)."""
+        values = json.loads(Path(path).read_text())
+        values.pop(RESOLVED_KEY, None)
+        return cls.from_dict(values)
 
 
 def checkpoint_selection(text: str) -> str | tuple[int, ...]:

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scogan.utils.config import GAN_TYPE_DEFAULTS
-from scogan.utils.run_dir import write_json_atomic
+from scogan.utils.config import GAN_TYPE_DEFAULTS, RESOLVED_KEY
+from scogan.utils.run_dir import CONFIG_FILE, write_json_atomic
 
 RESOLVED_FILE = "resolved_config.json"
 CODE_ROOT = Path(__file__).resolve().parents[1]  # the folder holding main.py
@@ -151,15 +151,21 @@ def resolved_config(trainer) -> dict[str, Any]:
 
 
 def write_resolved_config(trainer, writer, step: int) -> dict[str, Any]:
-    """Write ``resolved_config(trainer)`` to RUN/resolved_config.json (atomically) and to
+    """Write ``resolved_config(trainer)`` to RUN/resolved_config.json (atomically), into
+    RUN/config.json under the key ``resolved`` (beside the typed options, which are what
+    ``--resume`` and ``--mode evaluate`` reload; ``Config.load`` skips the key) and to
     TensorBoard as text (``resolved_config``, at ``step``); returns it."""
     import tensorflow as tf
 
     values = resolved_config(trainer)
     write_json_atomic(Path(trainer.run_dir) / RESOLVED_FILE, values)
+    typed_file = Path(trainer.run_dir) / CONFIG_FILE
+    if typed_file.exists():  # config.json: what was typed (what a resume reloads), and what it resolved to
+        typed = json.loads(typed_file.read_text())
+        write_json_atomic(typed_file, {**typed, RESOLVED_KEY: values})
     with writer.as_default(step=step):
         tf.summary.text("resolved_config", f"```\n{json.dumps(values, indent=2, sort_keys=True)}\n```")
     return values
 
 
-__all__ = ["RESOLVED_FILE", "code_version", "environment", "resolved_config", "write_resolved_config"]
+__all__ = ["RESOLVED_FILE", "RESOLVED_KEY", "code_version", "environment", "resolved_config", "write_resolved_config"]
