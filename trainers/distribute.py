@@ -13,7 +13,7 @@ has none; ``multiworker`` is ``tf.distribute.MultiWorkerMirroredStrategy`` over 
 * **Losses.** Each replica's loss terms are means over its rows. Keras 3's TensorFlow
   optimizer sums the gradients over replicas inside ``apply_gradients``
   (``TFOptimizer._all_reduce_sum_gradients``), so the trainer scales each loss by 1/R before
-  differentiating (``Trainer.gradients``): the sum over replicas is then the gradient of the
+  differentiating (``trainers.loss_scaling.gradients``): the sum over replicas is then the gradient of the
   global-batch mean. Terms that do not depend on the batch (weight decay) are computed on
   every replica and so count once. Logged values are averaged over replicas.
 * **Random numbers.** A ``tf.random.Generator`` created in a strategy's scope gives each
