@@ -396,3 +396,21 @@ def test_rgb_to_gray_uses_luma_and_gray_to_rgb_repeats():
     gray = to_channels(rgb, 1).numpy()[0, :, 0]
     np.testing.assert_allclose(gray, [0.2989 * 255, 0.587 * 255, 0.114 * 255], atol=1)
     np.testing.assert_array_equal(to_channels(tf.constant([[[9]]], tf.uint8), 3).numpy(), [[[9, 9, 9]]])
+
+
+def test_usps_digits_are_framed_like_mnists(shared_datasets):
+    """Resized to 24x24 and centred: a 4-pixel black border, and digits about as tall as
+    MNIST's (whose 20x20 box in 28x28 is about 23 px of the 32x32 frame)."""
+    task = load_task("mnist2usps", DataOptions(str(shared_datasets), "raw"))
+    usps = task.domains[1].images[:500, ..., 0]
+    assert usps.shape[1:] == (32, 32)
+    border = np.ones((32, 32), bool)
+    border[4:28, 4:28] = False
+    assert usps[:, border].max() == 0 and usps[:, 4:28, 4:28].max() == 255
+
+    def heights(images: np.ndarray) -> np.ndarray:
+        rows = images.max(axis=2) > 64
+        return 32 - rows.argmax(axis=1) - rows[:, ::-1].argmax(axis=1)
+
+    mnist = task.domains[0].images[:500, ..., 0]
+    assert abs(float(np.median(heights(usps))) - float(np.median(heights(mnist)))) <= 3
