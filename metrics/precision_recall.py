@@ -260,11 +260,8 @@ def real_baseline(task, num: int, featurize: Callable[[np.ndarray], np.ndarray] 
         raise MetricError(f"task {task.name!r} has no test split: a real baseline needs two disjoint real sets")
     if num < K + 1:
         raise MetricError(f"a real baseline needs at least {K + 1} images per set (k = {K}), got {num}")
-    featurize = featurize or vgg16_pooled_features()
-    results: dict[str, float] = {}
-    for d, (train, test) in enumerate(zip(task.domains, task.test_domains), start=1):
-        real = real_images(test, min(num, len(test)), seed=d)  # as precision_recall_metric draws them
-        other = real_images(train, min(num, len(train)), seed=seed + 100 + d)
-        p, r = precision_recall(featurize(real), featurize(other))
-        results[f"precision_real/{d}"], results[f"recall_real/{d}"] = p, r
-    return results
+    real = [real_images(test, min(num, len(test)), seed=d)  # as precision_recall_metric draws them
+            for d, test in enumerate(task.test_domains, start=1)]
+    other = [real_images(train, min(num, len(train)), seed=seed + 100 + d)
+             for d, train in enumerate(task.domains, start=1)]
+    return precision_recall_scores(featurize or vgg16_pooled_features(), other, real, "_real")
